@@ -1,0 +1,75 @@
+"""Run the simulator by hand: `python -m ringcentral_sim --port 8765`."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import sys
+from pathlib import Path
+
+from ringcentral_sim import config as defaults
+from ringcentral_sim.config import SimConfig
+from ringcentral_sim.server import SimulatorServer
+
+
+def build_config(args: argparse.Namespace) -> SimConfig:
+    config = SimConfig()
+    if args.config:
+        try:
+            changes = json.loads(Path(args.config).read_text())
+            config = config.updated(changes)
+        except (OSError, ValueError, TypeError) as exc:
+            raise SystemExit(f"error: --config {args.config}: {exc}") from None
+    client = config.clients[0]
+    client.update(client_id=args.client_id, client_secret=args.client_secret)
+    user = config.users[0]
+    user.update(
+        username=args.username, extension=args.extension, password=args.password, jwt=args.jwt
+    )
+    user["phone_numbers"][0]["phoneNumber"] = args.from_number
+    return config
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m ringcentral_sim",
+        description="A local RingCentral REST API simulator. Inbox page at /, control API "
+        "at /_sim/ (config, counters, faults, clock, reset, revoke-all).",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--config", help="JSON file of settings to start with (see /_sim/config)")
+    parser.add_argument("--client-id", default=defaults.DEFAULT_CLIENT_ID)
+    parser.add_argument("--client-secret", default=defaults.DEFAULT_CLIENT_SECRET)
+    parser.add_argument("--username", default=defaults.DEFAULT_USERNAME)
+    parser.add_argument("--extension", default=defaults.DEFAULT_EXTENSION)
+    parser.add_argument("--password", default=defaults.DEFAULT_PASSWORD)
+    parser.add_argument("--jwt", default=defaults.DEFAULT_JWT)
+    parser.add_argument("--from-number", default=defaults.DEFAULT_FROM_NUMBER)
+    parser.add_argument("--quiet", action="store_true", help="do not log each request")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="[simulator] %(message)s",
+        stream=sys.stdout,
+    )
+    try:
+        server = SimulatorServer(build_config(args), host=args.host, port=args.port)
+    except OSError as exc:
+        raise SystemExit(
+            f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}"
+        ) from None
+    print(f"[simulator] RingCentral simulator on {server.url} (inbox: {server.url}/)", flush=True)
+    print(
+        f"[simulator] client id {args.client_id}, user {args.username} ext {args.extension}, "
+        f"SMS from {args.from_number}",
+        flush=True,
+    )
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a person stops it
+        server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

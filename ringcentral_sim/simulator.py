@@ -1,0 +1,478 @@
+"""The simulator's state and request handling, independent of the HTTP server around it."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from ringcentral_sim import inbox
+from ringcentral_sim.config import SimConfig
+from ringcentral_sim.errors import ApiError
+from ringcentral_sim.faults import Fault, FaultPlan
+from ringcentral_sim.messages import MessageStore, render
+from ringcentral_sim.oauth import JWT_GRANT, Session, TokenStore, find_user, user_key
+from ringcentral_sim.ratelimit import RateDecision, RateLimiter
+
+GRANT_NAMES = {"password": "password", JWT_GRANT: "jwt", "refresh_token": "refresh_token"}
+EXTENSION_PATH = r"^/restapi/v1\.0/account/(?P<account>[^/]+)/extension/(?P<extension>[^/]+)"
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+    base_url: str = ""
+
+    def form(self) -> dict[str, str]:
+        return dict(parse_qsl(self.body.decode("utf-8", "replace")))
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body or b"null")
+        except ValueError:
+            return None
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    # What the HTTP layer should do around the answer (faults).
+    delay_before: float = 0.0
+    delay_after: float = 0.0
+    drop: bool = False
+
+    @classmethod
+    def of_json(cls, status: int, data: Any, headers: dict[str, str] | None = None) -> Response:
+        return cls(status, json.dumps(data).encode(), headers=dict(headers or {}))
+
+
+@dataclass
+class Counters:
+    token_requests: dict[str, dict[str, int]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(int))
+    )
+    requests: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    rate_limited: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    api_unauthorized: int = 0
+    faults: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+Handler = Callable[[Request, dict[str, str]], Response]
+
+
+class Simulator:
+    """Thread-safe: every state change happens under one lock; sleeps happen outside it."""
+
+    def __init__(self, config: SimConfig | None = None) -> None:
+        self._initial = config or SimConfig()
+        self._lock = threading.Lock()
+        self._clock_offset = 0.0
+        self._reset_state(self._initial)
+        self._routes: list[tuple[str, re.Pattern[str], str | None, Handler]] = [
+            ("POST", re.compile(r"^/restapi/oauth/token$"), "Auth", self._token),
+            ("POST", re.compile(r"^/restapi/oauth/revoke$"), "Auth", self._revoke),
+            ("POST", re.compile(EXTENSION_PATH + r"/sms$"), "Medium", self._send_sms),
+            ("GET", re.compile(EXTENSION_PATH + r"/message-store$"), "Light", self._list_messages),
+            (
+                "GET",
+                re.compile(EXTENSION_PATH + r"/message-store/(?P<id>\d+)$"),
+                "Light",
+                self._get_message,
+            ),
+            ("GET", re.compile(EXTENSION_PATH + r"/phone-number$"), "Light", self._phone_numbers),
+            ("GET", re.compile(EXTENSION_PATH + r"$"), "Light", self._extension_info),
+            ("GET", re.compile(r"^/$"), None, self._inbox_page),
+            ("GET", re.compile(r"^/_sim/config$"), None, self._get_config),
+            ("POST", re.compile(r"^/_sim/config$"), None, self._set_config),
+            ("POST", re.compile(r"^/_sim/reset$"), None, self._reset),
+            ("POST", re.compile(r"^/_sim/revoke-all$"), None, self._revoke_all),
+            ("GET", re.compile(r"^/_sim/counters$"), None, self._get_counters),
+            ("POST", re.compile(r"^/_sim/clock$"), None, self._advance_clock),
+            ("POST", re.compile(r"^/_sim/faults$"), None, self._add_faults),
+            ("DELETE", re.compile(r"^/_sim/faults$"), None, self._clear_faults),
+            ("GET", re.compile(r"^/_sim/messages$"), None, self._all_messages),
+            ("GET", re.compile(r"^/_sim/sessions$"), None, self._sessions),
+        ]
+
+    # -- entry point ----------------------------------------------------------------------
+
+    def now(self) -> float:
+        return time.time() + self._clock_offset
+
+    def _route(self, request: Request) -> tuple[str | None, Handler, dict[str, str]] | None:
+        for method, pattern, group, handler in self._routes:
+            match = pattern.match(request.path)
+            if match and method == request.method:
+                return group, handler, match.groupdict()
+        return None
+
+    def handle(self, request: Request) -> Response:
+        route = self._route(request)
+        if route is None:
+            return Response.of_json(404, ApiError(404, "CMN-102", "Resource not found").body())
+        group, handler, params = route
+        if group is None:  # control API and inbox page: no auth, limits or faults
+            with self._lock:
+                return self._guarded(handler, request, params)
+        with self._lock:
+            fault = self._faults.take(self.config, group)
+            if fault:
+                self._counters.faults[fault.kind] += 1
+        delay = self.config.latency_ms / 1000 + (
+            fault.seconds if fault and fault.kind == "delay" else 0
+        )
+        if fault and fault.kind == "error":
+            return self._fault_error(fault, group, delay)
+        if delay:
+            time.sleep(delay)  # outside the lock: other requests go on meanwhile
+        with self._lock:
+            self._counters.requests[group] += 1
+            response = self._guarded(handler, request, params)
+        if fault and fault.kind == "drop":
+            response.drop = True
+        if fault and fault.kind == "delay_after":
+            response.delay_after = fault.seconds
+        return response
+
+    def _guarded(self, handler: Handler, request: Request, params: dict[str, str]) -> Response:
+        try:
+            return handler(request, params)
+        except ApiError as error:
+            return Response.of_json(error.status, error.body(), error.headers)
+
+    def _fault_error(self, fault: Fault, group: str, delay: float) -> Response:
+        code = "MSG-290" if group == "Medium" else "CMN-201"
+        body = ApiError(fault.status, code, "Service temporarily unavailable").body()
+        headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
+        return Response(
+            fault.status, json.dumps(body).encode(), headers=headers, delay_before=delay
+        )
+
+    # -- rate limits and auth ---------------------------------------------------------------
+
+    def _limit(self, key: str, group: str) -> RateDecision:
+        decision = self._limiter.check(
+            key,
+            group,
+            now=self.now(),
+            limit=self.config.rate_limits.get(group, 50),
+            window=self.config.rate_window_seconds,
+            penalty=self.config.penalty_seconds,
+        )
+        if not decision.allowed:
+            self._counters.rate_limited[group] += 1
+            code = "MSG-305" if group == "Medium" else "CMN-301"
+            raise ApiError(
+                429, code, f"Request rate exceeded for group {group}", headers=decision.headers()
+            )
+        return decision
+
+    def _api_session(
+        self, request: Request, params: dict[str, str], group: str
+    ) -> tuple[Session, RateDecision]:
+        try:
+            session = self._tokens.authenticate(
+                request.headers.get("authorization"), now=self.now()
+            )
+        except ApiError:
+            self._counters.api_unauthorized += 1
+            raise
+        for name, own in (
+            ("account", session.user["account_id"]),
+            ("extension", session.user["extension_id"]),
+        ):
+            if params[name] not in ("~", own):
+                raise ApiError(404, "CMN-102", f"Resource for parameter [{name}Id] is not found")
+        decision = self._limit(f"{session.client_id}/{session.user_key}", group)
+        return session, decision
+
+    def _client(self, request: Request) -> dict[str, Any]:
+        scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "basic" or not encoded:
+            raise ApiError(
+                401, "OAU-123", "Client authentication is required", oauth_error="invalid_client"
+            )
+        try:
+            client_id, _, secret = base64.b64decode(encoded).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise ApiError(
+                401, "OAU-123", "Client authentication is required", oauth_error="invalid_client"
+            ) from exc
+        client = self.config.client(client_id)
+        if client is None:
+            raise ApiError(400, "OAU-153", "Invalid client", oauth_error="invalid_client")
+        if secret != client["client_secret"]:
+            raise ApiError(
+                400, "OAU-146", "Invalid client credentials", oauth_error="invalid_client"
+            )
+        if client.get("environment", "production") != self.config.environment:
+            raise ApiError(
+                400,
+                "OAU-165",
+                f"Client application is not available in {self.config.environment}",
+                oauth_error="unauthorized_client",
+            )
+        return client
+
+    # -- OAuth ----------------------------------------------------------------------------
+
+    def _token(self, request: Request, params: dict[str, str]) -> Response:
+        form = request.form()
+        grant = GRANT_NAMES.get(form.get("grant_type", ""), "unknown")
+        try:
+            answer, decision = self._grant(request, form, grant)
+        except ApiError as error:
+            outcome = "429" if error.status == 429 else error.code
+            self._counters.token_requests[grant][outcome] += 1
+            raise
+        self._counters.token_requests[grant]["ok"] += 1
+        return Response.of_json(200, answer, decision.headers())
+
+    def _grant(
+        self, request: Request, form: dict[str, str], grant: str
+    ) -> tuple[dict[str, Any], RateDecision]:
+        client = self._client(request)
+        now = self.now()
+        ttls = (
+            _int_or_none(form.get("access_token_ttl")),
+            _int_or_none(form.get("refresh_token_ttl")),
+        )
+        if grant == "refresh_token":
+            session = self._tokens.session_for_refresh_token(form.get("refresh_token", ""))
+            who = session.user_key if session else "?"
+        elif grant == "password":
+            who = f"{form.get('username', '')}*{form.get('extension', '')}"
+        else:
+            user = self._jwt_user(form.get("assertion", ""))
+            who = user_key(user) if user else "?"
+        decision = self._limit(f"{client['client_id']}/{who}", "Auth")
+        if grant == "unknown":
+            raise ApiError(
+                400, "OAU-250", "Unsupported grant type", oauth_error="unsupported_grant_type"
+            )
+        if grant not in client["grants"]:
+            raise ApiError(
+                400,
+                "OAU-251",
+                "Unauthorized for this grant type",
+                oauth_error="unauthorized_client",
+            )
+        if grant == "refresh_token":
+            answer = self._tokens.refresh(
+                self.config, client, form.get("refresh_token", ""), now=now, requested_ttls=ttls
+            )
+            return answer, decision
+        if grant == "password":
+            user = find_user(self.config, form.get("username", ""), form.get("extension", ""))
+            if user is None or form.get("password") != user["password"]:
+                raise ApiError(
+                    400,
+                    "OAU-140",
+                    "Invalid resource owner credentials",
+                    oauth_error="invalid_grant",
+                )
+        else:
+            user = self._jwt_user(form.get("assertion", ""))
+            if user is None:
+                raise ApiError(
+                    400,
+                    "OAU-140",
+                    "Invalid resource owner credentials: bad JWT",
+                    oauth_error="invalid_grant",
+                )
+        answer = self._tokens.login(
+            self.config, client, user, now=now, grant=grant, requested_ttls=ttls
+        )
+        return answer, decision
+
+    def _jwt_user(self, assertion: str) -> dict[str, Any] | None:
+        if not assertion:
+            return None
+        return next((u for u in self.config.users if u.get("jwt") == assertion), None)
+
+    def _revoke(self, request: Request, params: dict[str, str]) -> Response:
+        client = self._client(request)
+        token = request.form().get("token", "")
+        session = self._tokens.session_for_refresh_token(token)
+        who = session.user_key if session else "?"
+        decision = self._limit(f"{client['client_id']}/{who}", "Auth")
+        self._tokens.revoke(token)
+        return Response(200, b"", headers=decision.headers())
+
+    # -- REST API -------------------------------------------------------------------------
+
+    def _send_sms(self, request: Request, params: dict[str, str]) -> Response:
+        session, decision = self._api_session(request, params, "Medium")
+        try:
+            message = self._messages.accept(
+                self.config, session.user, request.json(), now=self.now()
+            )
+        except ApiError as error:
+            error.headers.update(decision.headers())
+            raise
+        record = render(self.config, message, base_url=request.base_url, now=self.now())
+        return Response.of_json(200, record, decision.headers())
+
+    def _get_message(self, request: Request, params: dict[str, str]) -> Response:
+        session, decision = self._api_session(request, params, "Light")
+        message = self._messages.get(session.user, int(params["id"]))
+        record = render(self.config, message, base_url=request.base_url, now=self.now())
+        return Response.of_json(200, record, decision.headers())
+
+    def _list_messages(self, request: Request, params: dict[str, str]) -> Response:
+        session, decision = self._api_session(request, params, "Light")
+        found = self._messages.search(session.user, request.query, now=self.now())
+        per_page = int(request.query.get("perPage", "100") or 100)
+        page = max(1, int(request.query.get("page", "1") or 1))
+        chunk = found[(page - 1) * per_page : page * per_page]
+        records = [render(self.config, m, base_url=request.base_url, now=self.now()) for m in chunk]
+        paging = {"page": page, "perPage": per_page, "totalElements": len(found)}
+        return Response.of_json(200, {"records": records, "paging": paging}, decision.headers())
+
+    def _phone_numbers(self, request: Request, params: dict[str, str]) -> Response:
+        session, decision = self._api_session(request, params, "Light")
+        records = [dict(n) for n in session.user["phone_numbers"]]
+        paging = {"page": 1, "perPage": 100, "totalElements": len(records)}
+        return Response.of_json(200, {"records": records, "paging": paging}, decision.headers())
+
+    def _extension_info(self, request: Request, params: dict[str, str]) -> Response:
+        session, decision = self._api_session(request, params, "Light")
+        user = session.user
+        info = {
+            "id": int(user["extension_id"]),
+            "extensionNumber": user["extension"],
+            "status": user["state"],
+            "type": "User",
+            "account": {"id": user["account_id"]},
+        }
+        return Response.of_json(200, info, decision.headers())
+
+    # -- inbox page and control API ---------------------------------------------------------
+
+    def _inbox_page(self, request: Request, params: dict[str, str]) -> Response:
+        now = self.now()
+        records = [
+            render(self.config, m, base_url="", now=now) for m in reversed(self._messages.messages)
+        ]
+        return Response(200, inbox.page(records).encode(), "text/html; charset=utf-8")
+
+    def _get_config(self, request: Request, params: dict[str, str]) -> Response:
+        return Response.of_json(200, self.config.to_dict())
+
+    def _set_config(self, request: Request, params: dict[str, str]) -> Response:
+        changes = request.json()
+        if not isinstance(changes, dict):
+            return _control_error("send a JSON object of settings to change")
+        try:
+            self.config = self.config.updated(changes)
+        except (TypeError, ValueError) as exc:
+            return _control_error(str(exc))
+        if "seed" in changes:
+            self._faults.reseed(self.config.seed)
+        return Response.of_json(200, self.config.to_dict())
+
+    def _reset(self, request: Request, params: dict[str, str]) -> Response:
+        self._reset_state(self._initial)
+        return Response.of_json(200, {"reset": True})
+
+    def _revoke_all(self, request: Request, params: dict[str, str]) -> Response:
+        return Response.of_json(200, {"revoked": self._tokens.revoke_all()})
+
+    def _get_counters(self, request: Request, params: dict[str, str]) -> Response:
+        return Response.of_json(200, self.counters())
+
+    def _advance_clock(self, request: Request, params: dict[str, str]) -> Response:
+        data = request.json()
+        seconds = data.get("advance") if isinstance(data, dict) else None
+        if not isinstance(seconds, int | float) or seconds < 0:
+            return _control_error('send {"advance": SECONDS}, SECONDS >= 0')
+        self._clock_offset += seconds
+        return Response.of_json(200, {"now": self.now(), "offset": self._clock_offset})
+
+    def _add_faults(self, request: Request, params: dict[str, str]) -> Response:
+        data = request.json()
+        try:
+            fault, count = Fault.from_json(data if isinstance(data, dict) else {})
+        except (TypeError, ValueError) as exc:
+            return _control_error(str(exc))
+        self._faults.add(fault, count)
+        return Response.of_json(200, {"pending": self._faults.pending()})
+
+    def _clear_faults(self, request: Request, params: dict[str, str]) -> Response:
+        self._faults.clear()
+        return Response.of_json(200, {"pending": 0})
+
+    def _all_messages(self, request: Request, params: dict[str, str]) -> Response:
+        now = self.now()
+        records = [
+            render(self.config, m, base_url=request.base_url, now=now)
+            for m in reversed(self._messages.messages)
+        ]
+        return Response.of_json(200, {"records": records})
+
+    def _sessions(self, request: Request, params: dict[str, str]) -> Response:
+        # Token values are never listed, only whose session it is and whether it is alive.
+        sessions = [
+            {
+                "id": s.id,
+                "client_id": s.client_id,
+                "user": s.user_key,
+                "revoked": s.revoked,
+                "access_expires_at": s.access_expires_at,
+                "refresh_expires_at": s.refresh_expires_at,
+            }
+            for s in self._tokens.sessions.values()
+        ]
+        return Response.of_json(200, {"sessions": sessions})
+
+    # -- state ----------------------------------------------------------------------------
+
+    def counters(self) -> dict[str, Any]:
+        c = self._counters
+        return {
+            "token_requests": {g: dict(o) for g, o in c.token_requests.items()},
+            "refresh_token_reuse": self._tokens.refresh_reuse_attempts,
+            "requests": dict(c.requests),
+            "rate_limited": dict(c.rate_limited),
+            "api_unauthorized": c.api_unauthorized,
+            "sessions_killed": self._tokens.sessions_killed,
+            "live_sessions": len(self._tokens.live_sessions()),
+            "sms_accepted": len(self._messages.messages),
+            "sms_duplicates": self._messages.duplicates(),
+            "faults": dict(c.faults),
+        }
+
+    def _reset_state(self, config: SimConfig) -> None:
+        self.config = config
+        self._clock_offset = 0.0
+        self._tokens = TokenStore()
+        self._messages = MessageStore()
+        self._limiter = RateLimiter()
+        self._faults = FaultPlan(config.seed)
+        self._counters = Counters()
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _control_error(message: str) -> Response:
+    return Response.of_json(400, {"error": message})

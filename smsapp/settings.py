@@ -1,0 +1,217 @@
+"""Django settings: every deployment-specific value comes from the environment (or .env)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+# --- Environment loading ---------------------------------------------------------------------
+# A .env at the project root is for local development; real environment variables win over it.
+# Tests set SMSAPP_IGNORE_DOTENV so a developer's .env can never leak into a test run.
+if not os.environ.get("SMSAPP_IGNORE_DOTENV") and (BASE_DIR / ".env").is_file():
+    environ.Env.read_env(BASE_DIR / ".env")
+
+
+def _str(name: str, default: str = "") -> str:
+    # Not env.str(): django-environ treats a value starting with "$" as a reference to another
+    # variable, and generated secrets and passwords can start with "$".
+    return os.environ.get(name, default)
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _bool(name: str, default: bool) -> bool:
+    # Not env.bool(): it reads every unknown word as False, so DEBUG=ture would quietly mean off.
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name} must be true or false, not {raw[:20]!r}: set {name}=true or {name}=false"
+    )
+
+
+_DATABASE_URL_FORMS = (
+    "postgres://USER:PASSWORD@HOST:5432/NAME or sqlite:////absolute/path/db.sqlite3"
+)
+_DATABASE_SCHEMES = {"postgres", "postgresql", "sqlite"}
+
+
+def _database_from_url(url: str) -> dict[str, Any]:
+    """Parse DATABASE_URL; errors never echo the URL, which may contain a password."""
+
+    def malformed(problem: str) -> ImproperlyConfigured:
+        return ImproperlyConfigured(
+            f"DATABASE_URL {problem}: set DATABASE_URL={_DATABASE_URL_FORMS}"
+        )
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a non-numeric port
+    except ValueError:
+        raise malformed("is not a valid URL") from None
+    scheme = parts.scheme.lower()
+    if scheme not in _DATABASE_SCHEMES or not url.lower().startswith(f"{scheme}://"):
+        # Name the scheme only when it is clearly one: in "user:pass@host" it is the username.
+        shown = f" ({scheme!r} is not supported)" if url.startswith(f"{parts.scheme}://") else ""
+        raise malformed(f"is not a PostgreSQL or SQLite URL{shown}")
+    if scheme == "sqlite" and parts.path in ("", "/") and url != "sqlite://:memory:":
+        # django-environ would quietly give an in-memory database, which each process has its own
+        # copy of: the web process and the workers would never see each other's rows.
+        raise malformed("has no database file path")
+    try:
+        config = env.db_url_config(url)
+    except Exception:
+        # django-environ's own messages can quote the URL, password included.
+        raise malformed("could not be parsed") from None
+    if not config.get("NAME"):
+        raise malformed("has no database name")
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # select_for_update() is a no-op on SQLite; IMMEDIATE (Django 5.1+) takes the write lock
+        # at BEGIN so concurrent writers queue for up to `timeout` seconds instead of failing
+        # with "database is locked" halfway through a transaction.
+        options = config.setdefault("OPTIONS", {})
+        options.setdefault("transaction_mode", "IMMEDIATE")
+        options.setdefault("timeout", 20)
+    return config
+
+
+# --- Core ------------------------------------------------------------------------------------
+DEBUG = _bool("DEBUG", default=False)
+
+SECRET_KEY = _str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set: set SECRET_KEY in the environment or .env (generate one with: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'), "
+            "or set DEBUG=true for local development"
+        )
+    SECRET_KEY = "django-insecure-dev-only-key-never-use-in-production"  # noqa: S105
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "auth_tokens",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "smsapp.urls"
+WSGI_APPLICATION = "smsapp.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database --------------------------------------------------------------------------------
+# PostgreSQL in production and tests; SQLite only for quick local runs.
+DATABASES = {
+    "default": _database_from_url(
+        _str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+    ),
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Internationalisation and time -----------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files ----------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# --- Logging ---------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+    },
+    "root": {"handlers": ["console"], "level": "INFO"},
+}
+
+# --- Celery ----------------------------------------------------------------------------------
+CELERY_BROKER_URL = _str("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+# JSON only: pickle would let anyone who can write to the broker run code in the worker.
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TIMEZONE = "UTC"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Ack after the task finishes, and requeue if the worker dies mid-task, so a killed worker's SMS
+# task is redelivered; the send task is idempotent, so a redelivery cannot text anyone twice.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# One message at a time per process: a prefetched message waits behind a slow send.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis redelivers any message not acked within visibility_timeout, even if a worker is still
+# running it (or holding it as an ETA task). An hour is far beyond any send; scheduled sends use
+# send_at in the database and a periodic dispatcher, never ETAs longer than this.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+
+# --- RingCentral -----------------------------------------------------------------------------
+RINGCENTRAL_SERVER_URL = _str("RINGCENTRAL_SERVER_URL", "https://platform.ringcentral.com")
+RINGCENTRAL_CLIENT_ID = _str("RINGCENTRAL_CLIENT_ID")
+RINGCENTRAL_CLIENT_SECRET = _str("RINGCENTRAL_CLIENT_SECRET")
+RINGCENTRAL_USERNAME = _str("RINGCENTRAL_USERNAME")
+RINGCENTRAL_EXTENSION = _str("RINGCENTRAL_EXTENSION")
+RINGCENTRAL_PASSWORD = _str("RINGCENTRAL_PASSWORD")
+# When set, logins use the JWT grant instead of the password grant.
+RINGCENTRAL_JWT = _str("RINGCENTRAL_JWT")
+
+# --- SMS -------------------------------------------------------------------------------------
+# E.164 sender number; it must be SMS-enabled on the RingCentral extension.
+SMS_FROM_NUMBER = _str("SMS_FROM_NUMBER")

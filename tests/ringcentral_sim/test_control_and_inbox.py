@@ -1,0 +1,102 @@
+"""The control API, the inbox page, and running the simulator by hand."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from ringcentral_sim import SimulatorControl
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_unknown_setting_is_refused_with_its_name(simulator):
+    with pytest.raises(ValueError, match="unknown setting"):
+        simulator.configure(acess_token_ttl=5)
+    with pytest.raises(ValueError, match="access_token_ttl must be a int"):
+        simulator.configure(access_token_ttl="soon")
+
+
+def test_reset_restores_defaults_and_forgets_everything(rc, simulator, access_token):
+    simulator.configure(access_token_ttl=5)
+    rc.send_sms(access_token)
+    simulator.reset()
+    assert simulator.config()["access_token_ttl"] == 3600
+    counters = simulator.counters()
+    assert counters["sms_accepted"] == 0
+    assert counters["live_sessions"] == 0
+    assert rc.api("GET", "/phone-number", access_token).status_code == 401
+
+
+def test_sessions_list_never_shows_token_values(rc, simulator):
+    tokens = rc.login_tokens()
+    listing = requests.get(f"{simulator.url}/_sim/sessions", timeout=10).text
+    assert tokens["access_token"] not in listing
+    assert tokens["refresh_token"] not in listing
+    assert simulator.sessions()[0]["user"] == "+16505550100*101"
+
+
+def test_inbox_page_lists_texts_newest_first_and_escapes_them(rc, simulator, access_token):
+    rc.send_sms(access_token, to="+16505550101", text="first")
+    rc.send_sms(access_token, to="+16505550102", text="<script>alert(1)</script>")
+    page = requests.get(f"{simulator.url}/", timeout=10)
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert "&lt;script&gt;" in page.text
+    assert "<script>" not in page.text
+    assert page.text.index("+16505550102") < page.text.index("+16505550101")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_runs_by_hand_with_one_command(tmp_path):
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ringcentral_sim", "--port", str(port), "--quiet"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        control = SimulatorControl(f"http://127.0.0.1:{port}")
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                assert control.counters()["sms_accepted"] == 0
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "simulator did not start"
+                time.sleep(0.1)
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=10)
+    assert f"http://127.0.0.1:{port}" in output
+
+
+def test_busy_port_is_a_one_line_error():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "ringcentral_sim", "--port", str(port)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert done.returncode != 0
+    assert done.stderr.strip().count("\n") == 0
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,147 @@
+"""A bad configuration stops every entry point with one line that says what to set."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def run_manage(root: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def assert_one_line_config_error(result: subprocess.CompletedProcess[str], names: str) -> str:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Configuration error: ")
+    assert names in lines[0]
+    return lines[0]
+
+
+def print_setting(root: Path, env: dict[str, str], expression: str) -> Any:
+    marker = "SETTING="
+    code = (
+        "import json; from django.conf import settings; "
+        f"print({marker!r} + json.dumps({expression}))"
+    )
+    result = run_manage(root, env, "shell", "-c", code)
+    assert result.returncode == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if line.startswith(marker))
+    return json.loads(line.removeprefix(marker))
+
+
+def test_missing_secret_key_with_debug_off_is_one_line_error(project_root, base_env):
+    del base_env["SECRET_KEY"]
+
+    result = run_manage(project_root, base_env, "check")
+
+    line = assert_one_line_config_error(result, "SECRET_KEY")
+    assert "DEBUG=true" in line
+
+
+def test_empty_secret_key_with_debug_off_is_one_line_error(project_root, base_env):
+    base_env["SECRET_KEY"] = ""
+    base_env["DEBUG"] = "false"
+
+    result = run_manage(project_root, base_env, "check")
+
+    assert_one_line_config_error(result, "SECRET_KEY")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres//x",
+        "not-a-url",
+        "mysql://u:hunter2@db.example.com/smsapp",
+        "postgres://u:hunter2@db.example.com/",
+        "postgres://u:hunter2@db.example.com:54x2/smsapp",
+        # The "@host" is missing, so the password parses as the port: a naive parser's error
+        # message ("Port could not be cast to integer value as 'hunter2'") would leak it.
+        "postgres://u:hunter2/smsapp",
+        "u:hunter2@db.example.com/smsapp",
+        "sqlite://",
+    ],
+)
+def test_malformed_database_url_is_one_line_error_that_hides_the_url(project_root, base_env, url):
+    base_env["DATABASE_URL"] = url
+
+    result = run_manage(project_root, base_env, "check")
+
+    line = assert_one_line_config_error(result, "DATABASE_URL")
+    assert "postgres://USER:PASSWORD@HOST:5432/NAME" in line
+    assert "hunter2" not in result.stderr + result.stdout
+    assert "db.example.com" not in line
+
+
+def test_malformed_debug_is_one_line_error(project_root, base_env):
+    base_env["DEBUG"] = "maybe"
+
+    result = run_manage(project_root, base_env, "check")
+
+    assert_one_line_config_error(result, "DEBUG")
+
+
+def test_good_config_passes_check(project_root, base_env):
+    result = run_manage(project_root, base_env, "check")
+
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_debug_without_secret_key_uses_labelled_insecure_key(project_root, base_env):
+    del base_env["SECRET_KEY"]
+    base_env["DEBUG"] = "true"
+
+    secret_key = print_setting(project_root, base_env, "settings.SECRET_KEY")
+
+    assert isinstance(secret_key, str)
+    assert secret_key.startswith("django-insecure-")
+
+
+def test_sqlite_database_url_serializes_writers(project_root, base_env, tmp_path):
+    base_env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+
+    database = print_setting(project_root, base_env, "settings.DATABASES['default']")
+
+    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert database["NAME"] == str(tmp_path / "db.sqlite3")
+    assert database["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert database["OPTIONS"]["timeout"] == 20
+
+
+def test_default_database_is_sqlite_in_project_root_with_immediate_transactions(
+    project_root, base_env
+):
+    del base_env["DATABASE_URL"]
+
+    database = print_setting(project_root, base_env, "settings.DATABASES['default']")
+
+    assert database["NAME"] == str(project_root / "db.sqlite3")
+    assert database["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+def test_postgres_database_url_is_parsed(project_root, base_env):
+    base_env["DATABASE_URL"] = "postgres://app:s3cret@db.internal:6543/smsapp"
+
+    database = print_setting(project_root, base_env, "settings.DATABASES['default']")
+
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert (database["HOST"], database["PORT"], database["NAME"]) == ("db.internal", 6543, "smsapp")
+    assert (database["USER"], database["PASSWORD"]) == ("app", "s3cret")
