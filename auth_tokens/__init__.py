@@ -1,1 +1,1 @@
-"""RingCentral OAuth tokens: storage, refresh and login (models arrive in a later issue)."""
+"""RingCentral OAuth tokens: one locked database row per credential set, refreshed race-free."""

@@ -45,6 +45,19 @@ def _bool(name: str, default: bool) -> bool:
     )
 
 
+def _positive_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise ImproperlyConfigured(f"{name} must be a positive number of seconds, e.g. {name}=15")
+    return value
+
+
 _DATABASE_URL_FORMS = (
     "postgres://USER:PASSWORD@HOST:5432/NAME or sqlite:////absolute/path/db.sqlite3"
 )
@@ -200,7 +213,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # running it (or holding it as an ETA task). An hour is far beyond any send; scheduled sends use
 # send_at in the database and a periodic dispatcher, never ETAs longer than this.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    # Refresh ahead of expiry (auth_tokens.services.keep_alive): an idle deployment never lets
+    # its 7-day refresh token lapse, and senders rarely wait on a refresh.
+    "ringcentral-token-keep-alive": {"task": "auth_tokens.keep_alive", "schedule": 300.0},
+}
 
 # --- RingCentral -----------------------------------------------------------------------------
 RINGCENTRAL_SERVER_URL = _str("RINGCENTRAL_SERVER_URL", "https://platform.ringcentral.com")
@@ -211,6 +228,14 @@ RINGCENTRAL_EXTENSION = _str("RINGCENTRAL_EXTENSION")
 RINGCENTRAL_PASSWORD = _str("RINGCENTRAL_PASSWORD")
 # When set, logins use the JWT grant instead of the password grant.
 RINGCENTRAL_JWT = _str("RINGCENTRAL_JWT")
+# Seconds for one HTTP call to RingCentral (connect and read each). The token row lock waits for
+# at most two such calls (a refresh, then a login) plus a margin; see auth_tokens.services.
+RINGCENTRAL_HTTP_TIMEOUT = _positive_float("RINGCENTRAL_HTTP_TIMEOUT", 15.0)
+# Fernet key(s) that encrypt stored tokens, comma-separated: the first encrypts, all decrypt, so
+# a key can be rotated. Generate one with: python -c "from cryptography.fernet import Fernet;
+# print(Fernet.generate_key().decode())". When unset, a key is derived from SECRET_KEY, so
+# changing SECRET_KEY means one fresh login (stored tokens can no longer be read).
+TOKEN_ENCRYPTION_KEY = _str("TOKEN_ENCRYPTION_KEY")
 
 # --- SMS -------------------------------------------------------------------------------------
 # E.164 sender number; it must be SMS-enabled on the RingCentral extension.

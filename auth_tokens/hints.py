@@ -1,0 +1,68 @@
+"""What a person should check when RingCentral refuses a login, keyed on errorCode."""
+
+from __future__ import annotations
+
+from auth_tokens.credentials import Credentials
+
+# ringcentral-api.md, Errors: the token endpoint codes that need a person, not a retry.
+CLIENT_CODES = {"OAU-123", "OAU-146", "OAU-153"}
+GRANT_NOT_ALLOWED_CODES = {"OAU-251", "OAU-112", "OAU-125", "OAU-250"}
+ACCOUNT_STATE_CODES = {"OAU-136", "OAU-141", "OAU-142", "OAU-232", "OAU-236", "OAU-222"}
+WRONG_ENVIRONMENT_CODE = "OAU-165"
+BAD_CREDENTIALS_CODE = "OAU-140"
+MFA_CODE = "OAU-168"
+REFRESH_REFUSED_CODES = {"OAU-210", "OAU-211", "OAU-213"}
+
+JWT_ADVICE = (
+    "RingCentral has retired the password grant in favour of JWT: create a JWT credential for "
+    "this user in the Developer Console and set RINGCENTRAL_JWT."
+)
+
+
+def hint_for(code: str, creds: Credentials) -> str:
+    server, user = creds.describe_server(), creds.describe_user()
+    if code == BAD_CREDENTIALS_CODE and creds.grant == "jwt":
+        return (
+            f"{server} rejected {user}. Check RINGCENTRAL_JWT: it must be a JWT credential "
+            f"created for this app's environment ({creds.environment}) and not expired or revoked."
+        )
+    if code == BAD_CREDENTIALS_CODE:
+        return (
+            f"{server} rejected the password for {user}. Check RINGCENTRAL_USERNAME, "
+            "RINGCENTRAL_EXTENSION and RINGCENTRAL_PASSWORD: sandbox and production passwords "
+            "differ, and the developer-portal login is not the RingCentral user's login. "
+            + JWT_ADVICE
+        )
+    if code in CLIENT_CODES:
+        return (
+            f"{server} did not accept the app's client id and secret. Check "
+            "RINGCENTRAL_CLIENT_ID and RINGCENTRAL_CLIENT_SECRET against the app in the "
+            "Developer Console: sandbox and production credentials of one app differ."
+        )
+    if code == WRONG_ENVIRONMENT_CODE:
+        return (
+            f"The app is not available on {server}: a sandbox app's credentials only work "
+            "with the sandbox server and production credentials with production. Set "
+            "RINGCENTRAL_SERVER_URL to match the credentials, or use the other credentials."
+        )
+    if code in GRANT_NOT_ALLOWED_CODES:
+        flow = "JWT auth flow" if creds.grant == "jwt" else "password flow"
+        return (
+            f"{server} does not allow the {creds.grant} grant for this app. In the Developer "
+            f"Console, enable the {flow} for the app (Auth settings), or configure the other "
+            "grant. " + ("" if creds.grant == "jwt" else JWT_ADVICE)
+        ).strip()
+    if code == MFA_CODE:
+        return (
+            f"{server} requires multi-factor authentication for {user}, which blocks the "
+            "password grant. " + JWT_ADVICE
+        )
+    if code in ACCOUNT_STATE_CODES:
+        return (
+            f"{server} says the extension or account of {user} is not active ({code}). "
+            "Ask the RingCentral account administrator to enable it."
+        )
+    return (
+        f"{server} refused the login for {user} with {code or 'an unexpected answer'}. Check "
+        "the RINGCENTRAL_* settings and the app's configuration in the Developer Console."
+    )

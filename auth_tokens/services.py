@@ -1,0 +1,397 @@
+"""Every token state change: get (refresh or log in under a row lock), invalidate, revoke."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Literal
+
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from auth_tokens import client
+from auth_tokens.credentials import Credentials
+from auth_tokens.crypto import decrypt, encrypt, fingerprint
+from auth_tokens.errors import (
+    AuthThrottled,
+    AuthUnavailable,
+    CredentialsBlocked,
+    CredentialsRejected,
+    InvalidGrant,
+    RingCentralAuthError,
+    TokenLockTimeout,
+)
+from auth_tokens.models import RingCentralToken
+
+logger = logging.getLogger(__name__)
+
+Mode = Literal["auto", "ahead", "refresh", "login"]
+# Skew: refresh this long before expiry. It scales with the lifetime (a tenth, at most 60 s):
+# RingCentral allows 600 s access tokens and tests use seconds; a fixed 60 s would mean
+# "always expired" and a refresh on every call.
+MAX_SKEW_SECONDS = 60.0
+# What the hot path reads: one indexed row, without the refresh token's ciphertext.
+_HOT_FIELDS = (
+    "version",
+    "access_token_encrypted",
+    "access_expires_at",
+    "access_token_ttl",
+    "throttled_until",
+    "blocked",
+    "blocked_fingerprint",
+    "last_error_code",
+    "last_error_hint",
+)
+# Keep-alive renews when less than this share of the access lifetime is left, or when the
+# refresh token is this close to expiry. Beat runs it every 5 minutes (CELERY_BEAT_SCHEDULE).
+KEEP_ALIVE_ACCESS_SHARE = 0.5
+KEEP_ALIVE_REFRESH_MARGIN = timedelta(days=1)
+# Per process: the decrypted access token of the version last seen, so the hot path decrypts
+# once per token rather than once per call.
+_plaintext_cache: dict[str, tuple[int, str]] = {}
+
+
+@dataclass(frozen=True)
+class _HotState:
+    """The hot-path columns of a token row (the same names as RingCentralToken's fields)."""
+
+    version: int
+    access_token_encrypted: str
+    access_expires_at: datetime | None
+    access_token_ttl: int
+    throttled_until: datetime | None
+    blocked: bool
+    blocked_fingerprint: str
+    last_error_code: str
+    last_error_hint: str
+
+
+TokenState = RingCentralToken | _HotState
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    value: str = field(repr=False)
+    version: int
+    expires_at: datetime
+
+    def __str__(self) -> str:
+        return f"access token {fingerprint(self.value)} v{self.version}"
+
+
+def skew(ttl_seconds: int) -> timedelta:
+    return timedelta(seconds=min(MAX_SKEW_SECONDS, ttl_seconds / 10))
+
+
+def get_access_token(*, credentials: Credentials | None = None) -> AccessToken:
+    """A valid access token, refreshing or logging in (once, fleet-wide) when needed.
+
+    Raises AuthThrottled (wait `retry_after`), CredentialsRejected/CredentialsBlocked (a person
+    must act), AuthUnavailable (retry later) or TokenConfigurationError.
+    """
+    creds = credentials or Credentials.from_settings()
+    creds.require_complete()
+    row = _read_hot_state(creds.key)
+    now = timezone.now()
+    if row is not None:
+        token = _usable_token(row, creds, now)
+        if token is not None:
+            return token
+        _raise_if_paused(row, creds, now)
+    return _renew(creds, mode="auto")
+
+
+def refresh_now(*, credentials: Credentials | None = None, login: bool = False) -> AccessToken:
+    """Refresh (or with login=True, log in again) even if the current token is still valid."""
+    creds = credentials or Credentials.from_settings()
+    creds.require_complete()
+    return _renew(creds, mode="login" if login else "refresh")
+
+
+def keep_alive(*, credentials: Credentials | None = None) -> str:
+    """Renew ahead of expiry so senders rarely wait and an idle refresh token never lapses.
+    Returns what it did, in words, for the worker log."""
+    creds = credentials or Credentials.from_settings()
+    if creds.missing_settings():
+        return "skipped: RingCentral is not configured"
+    row = RingCentralToken.objects.filter(credential_key=creds.key).first()
+    now = timezone.now()
+    if row is not None and not _renewal_due(row, now):
+        return "fresh: nothing to do"
+    try:
+        token = _renew(creds, mode="ahead")
+    except RingCentralAuthError as error:
+        return f"not renewed: {error.message}"
+    return f"renewed: {token}"
+
+
+def invalidate_access_token(token: AccessToken, *, credentials: Credentials | None = None) -> bool:
+    """After a 401: discard that token only. Compare-and-set on its version, so when N workers
+    see the same 401, one invalidation happens and the next get_access_token() renews once."""
+    creds = credentials or Credentials.from_settings()
+    changed = RingCentralToken.objects.filter(
+        credential_key=creds.key, version=token.version
+    ).update(access_token_encrypted="", access_expires_at=None, version=F("version") + 1)
+    return changed == 1
+
+
+def revoke_tokens(*, credentials: Credentials | None = None) -> bool:
+    """Forget the stored pair and end its RingCentral session. The next use logs in again."""
+    creds = credentials or Credentials.from_settings()
+    with transaction.atomic():
+        row = RingCentralToken.objects.select_for_update().filter(credential_key=creds.key).first()
+        if row is None:
+            return False
+        spent = decrypt(row.access_token_encrypted) or decrypt(row.refresh_token_encrypted)
+        _clear_pair(row)
+        row.version += 1
+        row.save()
+    if spent:
+        client.revoke(creds, spent)  # after commit: no network call inside this transaction
+    return True
+
+
+def clear_block(*, credentials: Credentials | None = None) -> bool:
+    """An admin's "try again" after rejected credentials. A throttle is not lifted: it is
+    RingCentral's Retry-After, and calling before it ends restarts the penalty."""
+    creds = credentials or Credentials.from_settings()
+    changed = RingCentralToken.objects.filter(credential_key=creds.key).update(
+        blocked=False, blocked_fingerprint=""
+    )
+    return changed == 1
+
+
+# -- internals ------------------------------------------------------------------------------
+
+
+@cache
+def _hot_sql() -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(name) for name in _HOT_FIELDS)
+    table = quote(RingCentralToken._meta.db_table)
+    # Identifiers come from the model and are quoted; the key is a bound parameter.
+    return f"SELECT {columns} FROM {table} WHERE {quote('credential_key')} = %s"  # noqa: S608
+
+
+def _read_hot_state(key: str) -> _HotState | None:
+    # Raw SQL, because this is the one query every send makes: the ORM's query building cost
+    # about 350 us a call, three times the PostgreSQL round trip itself (bench/token_bench.py).
+    with connection.cursor() as cursor:
+        cursor.execute(_hot_sql(), [key])
+        values = cursor.fetchone()
+    if values is None:
+        return None
+    state = dict(zip(_HOT_FIELDS, values, strict=True))
+    for name in ("access_expires_at", "throttled_until"):
+        state[name] = _aware(state[name])
+    state["blocked"] = bool(state["blocked"])
+    return _HotState(**state)
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    # SQLite's raw cursor gives text (the ORM would convert it); PostgreSQL gives datetimes.
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
+
+
+def _usable_token(row: TokenState, creds: Credentials, now: datetime) -> AccessToken | None:
+    expires = row.access_expires_at
+    if not row.access_token_encrypted or expires is None:
+        return None
+    if expires - skew(row.access_token_ttl) <= now:
+        return None
+    cached = _plaintext_cache.get(creds.key)
+    if cached and cached[0] == row.version:
+        return AccessToken(cached[1], row.version, expires)
+    value = decrypt(row.access_token_encrypted)
+    if value is None:  # encrypted under another key: treat as absent and renew
+        return None
+    _plaintext_cache[creds.key] = (row.version, value)
+    return AccessToken(value, row.version, expires)
+
+
+def _renewal_due(row: RingCentralToken, now: datetime) -> bool:
+    if not row.access_token_encrypted or row.access_expires_at is None:
+        return True
+    left = row.access_expires_at - now
+    if left < timedelta(seconds=row.access_token_ttl * KEEP_ALIVE_ACCESS_SHARE):
+        return True
+    return bool(row.refresh_expires_at and row.refresh_expires_at - now < KEEP_ALIVE_REFRESH_MARGIN)
+
+
+def _raise_if_paused(row: TokenState, creds: Credentials, now: datetime) -> None:
+    if row.blocked and row.blocked_fingerprint == creds.fingerprint:
+        raise CredentialsBlocked(
+            f"Automatic RingCentral logins are paused after "
+            f"{row.last_error_code or 'a rejection'}: change the credentials or clear the block "
+            "in the admin.",
+            code=row.last_error_code,
+            hint=row.last_error_hint,
+        )
+    if row.throttled_until and row.throttled_until > now:
+        wait = (row.throttled_until - now).total_seconds()
+        raise AuthThrottled(
+            f"RingCentral token requests are paused for {wait:.0f} s after a rate limit "
+            f"({row.last_error_code or '429'})",
+            retry_after=wait,
+            until=row.throttled_until,
+            code=row.last_error_code,
+        )
+
+
+def _lock_timeout_seconds() -> float:
+    # The holder makes at most two HTTP calls (a refresh, then a login), each bounded by the
+    # HTTP timeout (connect + read); waiters give up a little after that.
+    return 4 * settings.RINGCENTRAL_HTTP_TIMEOUT + 5
+
+
+def _lock_row(creds: Credentials) -> RingCentralToken:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{int(_lock_timeout_seconds() * 1000)}ms'")
+    locked = RingCentralToken.objects.select_for_update()
+    row = locked.filter(credential_key=creds.key).first()
+    if row is None:
+        # ON CONFLICT DO NOTHING: two first-ever callers create one row, then both lock it.
+        RingCentralToken.objects.bulk_create(
+            [
+                RingCentralToken(
+                    credential_key=creds.key,
+                    server_url=creds.server_url,
+                    client_id=creds.client_id,
+                    username=creds.username,
+                    extension=creds.extension,
+                    login_grant=creds.grant,
+                )
+            ],
+            ignore_conflicts=True,
+        )
+        row = locked.get(credential_key=creds.key)
+    return row
+
+
+def _renew(creds: Credentials, *, mode: Mode) -> AccessToken:
+    failure: RingCentralAuthError | None = None
+    old_session_token: str | None = None
+    try:
+        with transaction.atomic():
+            row = _lock_row(creds)
+            now = timezone.now()
+            # Whoever held the lock before us may have renewed already: use theirs.
+            if mode == "auto":
+                token = _usable_token(row, creds, now)
+                if token is not None:
+                    return token
+            if mode == "ahead" and not _renewal_due(row, now):
+                token = _usable_token(row, creds, now)
+                if token is not None:
+                    return token
+            # Every mode honours a throttle (a request during the penalty restarts it) and a
+            # block (only new credentials or an admin's clear_block() lift it).
+            _raise_if_paused(row, creds, now)
+            if mode == "login":
+                old_session_token = decrypt(row.access_token_encrypted)
+            try:
+                answer, how = _obtain(row, creds, mode, now)
+            except RingCentralAuthError as error:
+                _record_failure(row, creds, error, now)
+                failure = error
+            else:
+                token = _record_success(row, creds, answer, how, now)
+    except OperationalError as exc:
+        # PostgreSQL's lock_timeout (55P03) or SQLite's busy timeout while another process
+        # renews: bounded, and transient.
+        raise TokenLockTimeout(
+            "Timed out waiting for another process to renew the RingCentral token"
+        ) from exc
+    if failure is not None:
+        raise failure
+    if old_session_token:
+        client.revoke(creds, old_session_token)  # frees a session slot; after commit
+    return token
+
+
+def _obtain(
+    row: RingCentralToken, creds: Credentials, mode: Mode, now: datetime
+) -> tuple[client.TokenAnswer, str]:
+    refresh_token = decrypt(row.refresh_token_encrypted)
+    # A refresh token past its expiry is not worth a request: it gets OAU-210 and costs one of
+    # the five Auth requests a minute. Log in directly.
+    usable = refresh_token and row.refresh_expires_at and row.refresh_expires_at > now
+    if mode != "login" and usable:
+        try:
+            return client.refresh(creds, refresh_token), RingCentralToken.Obtained.REFRESH
+        except InvalidGrant as refused:
+            logger.info("RingCentral refused the refresh token (%s); logging in", refused.code)
+            row.refresh_token_encrypted, row.refresh_expires_at = "", None
+    return client.login(creds), creds.grant
+
+
+def _record_success(
+    row: RingCentralToken,
+    creds: Credentials,
+    answer: client.TokenAnswer,
+    how: str,
+    now: datetime,
+) -> AccessToken:
+    # Expiry from the answer's expires_in, counted from before the request left: never from
+    # constants (ringcentral-api.md, Token endpoint).
+    row.access_token_encrypted = encrypt(answer.access_token)
+    row.access_token_ttl = answer.expires_in
+    row.access_expires_at = now + timedelta(seconds=answer.expires_in)
+    if answer.refresh_token:
+        row.refresh_token_encrypted = encrypt(answer.refresh_token)
+        row.refresh_expires_at = now + timedelta(seconds=answer.refresh_token_expires_in or 0)
+    else:  # legal: the app may not have "Issue refresh tokens" on
+        row.refresh_token_encrypted, row.refresh_expires_at = "", None
+    row.obtained_by = how
+    if how == RingCentralToken.Obtained.REFRESH:
+        row.last_refresh_at, row.refresh_count = now, row.refresh_count + 1
+    else:
+        row.last_login_at, row.login_count = now, row.login_count + 1
+    row.owner_id = answer.owner_id or row.owner_id
+    row.login_grant = creds.grant
+    row.throttled_until = None
+    row.blocked, row.blocked_fingerprint = False, ""
+    row.version += 1
+    row.save()
+    _plaintext_cache[creds.key] = (row.version, answer.access_token)
+    logger.info(
+        "RingCentral token renewed by %s (v%s, expires in %s s)",
+        how,
+        row.version,
+        answer.expires_in,
+    )
+    return AccessToken(answer.access_token, row.version, row.access_expires_at)
+
+
+def _record_failure(
+    row: RingCentralToken, creds: Credentials, error: RingCentralAuthError, now: datetime
+) -> None:
+    row.last_error_code = error.code
+    row.last_error_message = error.message
+    row.last_error_hint = error.hint
+    row.last_error_at = now
+    wait = getattr(error, "retry_after", None)
+    if isinstance(error, AuthThrottled | AuthUnavailable) and wait:
+        row.throttled_until = now + timedelta(seconds=wait)
+        if isinstance(error, AuthThrottled):
+            error.until = row.throttled_until
+    if isinstance(error, CredentialsRejected):
+        row.blocked, row.blocked_fingerprint = True, creds.fingerprint
+        _clear_pair(row)
+    row.save()
+    logger.warning("RingCentral token renewal failed: %s", error.message)
+
+
+def _clear_pair(row: RingCentralToken) -> None:
+    row.access_token_encrypted, row.access_expires_at = "", None
+    row.refresh_token_encrypted, row.refresh_expires_at = "", None
