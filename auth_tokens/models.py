@@ -59,7 +59,9 @@ class RingCentralToken(models.Model):
         )
 
     def __str__(self) -> str:
-        who = f"{self.username}*{self.extension}" if self.username else self.login_grant
+        who = self.username or self.login_grant
+        if self.username and self.extension:
+            who = f"{self.username}*{self.extension}"
         return f"{who} @ {self.server_url}"
 
     def __repr__(self) -> str:

@@ -113,6 +113,14 @@ def refresh_now(*, credentials: Credentials | None = None, login: bool = False) 
     return _renew(creds, mode="login" if login else "refresh")
 
 
+def log_in_again(*, credentials: Credentials | None = None) -> AccessToken:
+    """A person's explicit retry (admin button, `token_refresh --login`): it is what a block
+    waits for, so lift the block, then log in even if the current token is still valid."""
+    creds = credentials or Credentials.from_settings()
+    clear_block(credentials=creds)
+    return refresh_now(credentials=creds, login=True)
+
+
 def keep_alive(*, credentials: Credentials | None = None) -> str:
     """Renew ahead of expiry so senders rarely wait and an idle refresh token never lapses.
     Returns what it did, in words, for the worker log."""
@@ -386,8 +394,9 @@ def _record_failure(
         if isinstance(error, AuthThrottled):
             error.until = row.throttled_until
     if isinstance(error, CredentialsRejected):
+        # The stored pair stays: if it still works (a forced login with a mistyped password),
+        # texts keep going out until it expires, while the block tells an admin to act.
         row.blocked, row.blocked_fingerprint = True, creds.fingerprint
-        _clear_pair(row)
     row.save()
     logger.warning("RingCentral token renewal failed: %s", error.message)
 

@@ -86,8 +86,10 @@ def test_the_race_harness_catches_an_unlocked_refresher(strict_simulator):
     # The same race against the naive client proves the test above can fail.
     results, requests, reuse = _race(_postgres_env(strict_simulator), strict_simulator, "naive")
     assert requests == PROCESSES
-    assert reuse == PROCESSES - 1
-    assert sum(r["ok"] for r in results) == 1
+    # How many lose depends on timing (a straggler may read the winner's new token first), but
+    # the race always shows: reused refresh tokens, each one a failed worker.
+    assert reuse > 0
+    assert reuse == sum(not r["ok"] for r in results)
 
 
 def test_eight_processes_cause_one_refresh_on_sqlite_too(strict_simulator, sqlite_env):

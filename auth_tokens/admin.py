@@ -1,0 +1,310 @@
+"""Token status at a glance for staff, and the few actions a person may take on a token."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import quote, unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+
+from auth_tokens import humanize, services
+from auth_tokens.credentials import Credentials
+from auth_tokens.errors import RingCentralAuthError
+from auth_tokens.models import RingCentralToken
+from auth_tokens.status import describe
+
+MANAGE_PERMISSION = "auth_tokens.manage_ringcentraltoken"
+
+
+def _refresh(creds: Credentials, row: RingCentralToken) -> str:
+    token = services.refresh_now(credentials=creds)
+    return f"Refreshed: new {token}, expires {humanize.expiry(token.expires_at)}."
+
+
+def _log_in_again(creds: Credentials, row: RingCentralToken) -> str:
+    token = services.log_in_again(credentials=creds)
+    return f"Logged in again: new {token}, expires {humanize.expiry(token.expires_at)}."
+
+
+def _revoke(creds: Credentials, row: RingCentralToken) -> str:
+    services.revoke_tokens(credentials=creds)
+    return "Tokens revoked and the RingCentral session ended: the next use logs in again."
+
+
+def _clear_block(creds: Credentials, row: RingCentralToken) -> str:
+    services.clear_block(credentials=creds)
+    if not row.blocked:
+        return "It was not blocked; nothing to clear."
+    return "Block cleared: the next use tries to log in again with the configured credentials."
+
+
+# name -> (button label, what it does). The same four run as list actions and detail buttons.
+ROW_ACTIONS: dict[str, tuple[str, Callable[[Credentials, RingCentralToken], str]]] = {
+    "refresh_now": ("Refresh now", _refresh),
+    "log_in_again": ("Log in again", _log_in_again),
+    "revoke_tokens": ("Revoke tokens", _revoke),
+    "clear_block": ("Clear the block", _clear_block),
+}
+
+
+@admin.register(RingCentralToken)
+class RingCentralTokenAdmin(admin.ModelAdmin):
+    list_display = (
+        "credential",
+        "state",
+        "access_expires",
+        "refresh_expires",
+        "last_refresh",
+        "last_login",
+        "last_error_code",
+        "counts",
+    )
+    list_display_links = ("credential",)
+    ordering = ("server_url", "username")
+    actions = ("refresh_now", "log_in_again", "revoke_tokens", "clear_block")
+    # Ciphertext and the block's HMAC never reach a page: only fingerprints of the tokens do.
+    exclude = ("access_token_encrypted", "refresh_token_encrypted", "blocked_fingerprint")
+    fieldsets = (
+        (
+            "Status",
+            {
+                "fields": (
+                    "state",
+                    "credential",
+                    "server_url",
+                    "username",
+                    "extension",
+                    "login_grant",
+                    "owner_id",
+                    "configured",
+                )
+            },
+        ),
+        (
+            "Tokens",
+            {
+                "fields": (
+                    "obtained_by",
+                    "access_fingerprint",
+                    "access_expires_detail",
+                    "access_token_ttl",
+                    "refresh_fingerprint",
+                    "refresh_expires_detail",
+                )
+            },
+        ),
+        (
+            "Last error",
+            {
+                "fields": (
+                    "last_error_code",
+                    "last_error_message",
+                    "last_error_hint",
+                    "last_error_at",
+                    "throttled_until",
+                    "blocked",
+                )
+            },
+        ),
+        (
+            "Counters",
+            {
+                "fields": (
+                    "last_refresh",
+                    "last_login",
+                    "refresh_count",
+                    "login_count",
+                    "version",
+                    "created_at",
+                    "updated_at",
+                )
+            },
+        ),
+    )
+    readonly_fields = tuple(name for _, options in fieldsets for name in options["fields"])
+
+    # -- permissions: a status page, never a form --------------------------------------------
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # rows are created by the token service on first use
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # every change goes through a service, via the actions below
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # "Revoke tokens" is the way to forget a pair
+
+    def has_manage_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(MANAGE_PERMISSION)
+
+    # -- columns and fields ---------------------------------------------------------------------
+
+    @admin.display(description="credential", ordering="username")
+    def credential(self, row: RingCentralToken) -> str:
+        return str(row)
+
+    @admin.display(description="state")
+    def state(self, row: RingCentralToken) -> str:
+        return describe(row).summary
+
+    @admin.display(description="access expires", ordering="access_expires_at")
+    def access_expires(self, row: RingCentralToken) -> str:
+        return _countdown(row.access_expires_at)
+
+    @admin.display(description="refresh expires", ordering="refresh_expires_at")
+    def refresh_expires(self, row: RingCentralToken) -> str:
+        return _countdown(row.refresh_expires_at)
+
+    @admin.display(description="access expires")
+    def access_expires_detail(self, row: RingCentralToken) -> str:
+        return _when_and_countdown(row.access_expires_at, humanize.expiry)
+
+    @admin.display(description="refresh expires")
+    def refresh_expires_detail(self, row: RingCentralToken) -> str:
+        return _when_and_countdown(row.refresh_expires_at, humanize.expiry)
+
+    @admin.display(description="last refresh", ordering="last_refresh_at")
+    def last_refresh(self, row: RingCentralToken) -> str:
+        return _when_and_countdown(row.last_refresh_at, humanize.ago)
+
+    @admin.display(description="last login", ordering="last_login_at")
+    def last_login(self, row: RingCentralToken) -> str:
+        return _when_and_countdown(row.last_login_at, humanize.ago)
+
+    @admin.display(description="refreshes / logins")
+    def counts(self, row: RingCentralToken) -> str:
+        return f"{row.refresh_count} / {row.login_count}"
+
+    @admin.display(description="access token")
+    def access_fingerprint(self, row: RingCentralToken) -> str:
+        return row.access_fingerprint
+
+    @admin.display(description="refresh token")
+    def refresh_fingerprint(self, row: RingCentralToken) -> str:
+        return row.refresh_fingerprint
+
+    @admin.display(description="configured", boolean=True)
+    def configured(self, row: RingCentralToken) -> bool:
+        return _is_configured(row, Credentials.from_settings())
+
+    # -- detail page: state banner and action buttons -------------------------------------------
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        row = self.get_object(request, unquote(object_id))
+        if row is not None:
+            configured = _is_configured(row, Credentials.from_settings())
+            buttons = []
+            if configured and self.has_manage_permission(request):
+                buttons = [
+                    (label, self._run_url(row, name)) for name, (label, _) in ROW_ACTIONS.items()
+                ]
+            extra_context = {
+                **(extra_context or {}),
+                "token_status": describe(row),
+                "token_configured": configured,
+                "token_buttons": buttons,
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self) -> list[URLPattern]:
+        # Before the defaults: their "<path:object_id>/" would swallow ".../run/<name>/".
+        run = path(
+            "<path:object_id>/run/<str:name>/",
+            self.admin_site.admin_view(self.run_view),
+            name="auth_tokens_ringcentraltoken_run",
+        )
+        return [run, *super().get_urls()]
+
+    def run_view(self, request: HttpRequest, object_id: str, name: str) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_manage_permission(request):
+            raise PermissionDenied
+        row = self.get_object(request, unquote(object_id))
+        if row is None or name not in ROW_ACTIONS:
+            raise Http404
+        self._run(request, row, name)
+        return redirect(
+            reverse(
+                "admin:auth_tokens_ringcentraltoken_change",
+                args=[quote(row.pk)],
+                current_app=self.admin_site.name,
+            )
+        )
+
+    def _run_url(self, row: RingCentralToken, name: str) -> str:
+        return reverse(
+            "admin:auth_tokens_ringcentraltoken_run",
+            args=[quote(row.pk), name],
+            current_app=self.admin_site.name,
+        )
+
+    # -- actions ------------------------------------------------------------------------------
+
+    @admin.action(description="Refresh now", permissions=["manage"])
+    def refresh_now(self, request: HttpRequest, queryset: QuerySet[RingCentralToken]) -> None:
+        for row in queryset:
+            self._run(request, row, "refresh_now")
+
+    @admin.action(description="Log in again", permissions=["manage"])
+    def log_in_again(self, request: HttpRequest, queryset: QuerySet[RingCentralToken]) -> None:
+        for row in queryset:
+            self._run(request, row, "log_in_again")
+
+    @admin.action(description="Revoke tokens", permissions=["manage"])
+    def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[RingCentralToken]) -> None:
+        for row in queryset:
+            self._run(request, row, "revoke_tokens")
+
+    @admin.action(description="Clear the block", permissions=["manage"])
+    def clear_block(self, request: HttpRequest, queryset: QuerySet[RingCentralToken]) -> None:
+        for row in queryset:
+            self._run(request, row, "clear_block")
+
+    def _run(self, request: HttpRequest, row: RingCentralToken, name: str) -> None:
+        label, act = ROW_ACTIONS[name]
+        creds = Credentials.from_settings()
+        # The services act on the configured credential set: run on another row, they would
+        # quietly touch a different one than the person clicked.
+        if not _is_configured(row, creds):
+            messages.warning(
+                request,
+                f"{label}: {row} is not the configured credential set "
+                f"({creds.describe_user()} @ {creds.server_url}); nothing done.",
+            )
+            return
+        try:
+            outcome = act(creds, row)
+        except RingCentralAuthError as error:
+            messages.error(request, f"{label} failed for {row}: {error}")
+        else:
+            messages.success(request, f"{label} for {row}: {outcome}")
+
+
+def _is_configured(row: RingCentralToken, creds: Credentials) -> bool:
+    return row.credential_key == creds.key
+
+
+def _countdown(when: Any) -> str:
+    if when is None:
+        return "none"
+    return format_html('<span title="{}">{}</span>', humanize.stamp(when), humanize.expiry(when))
+
+
+def _when_and_countdown(when: Any, relative: Callable[..., str]) -> str:
+    if when is None:
+        return relative(None)
+    return f"{humanize.stamp(when)} ({relative(when)})"

@@ -1,0 +1,380 @@
+"""token_status, token_refresh and ringcentral_check against the simulator, over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from datetime import datetime
+from io import StringIO
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from auth_tokens.crypto import decrypt
+from auth_tokens.models import RingCentralToken
+from auth_tokens.services import get_access_token
+from ringcentral_sim import SimulatorControl
+from ringcentral_sim import config as sim
+
+pytestmark = pytest.mark.django_db
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+REQUIRED_JSON_KEYS = {
+    "state",
+    "access_expires_at",
+    "refresh_expires_at",
+    "last_refresh_at",
+    "last_login_at",
+    "last_error",
+}
+
+
+def run(*args: str) -> tuple[str, CommandError | None]:
+    """stdout and stderr of a command together, and its CommandError if it failed."""
+    out = StringIO()
+    try:
+        call_command(*args, stdout=out, stderr=out)
+    except CommandError as error:
+        return out.getvalue(), error
+    return out.getvalue(), None
+
+
+def assert_no_secrets(text: str) -> None:
+    assert sim.DEFAULT_PASSWORD not in text
+    assert sim.DEFAULT_CLIENT_SECRET not in text
+    # Every simulator token starts so: this catches old tokens as well as the stored pair.
+    assert "SIMAT-" not in text
+    assert "SIMRT-" not in text
+    for row in RingCentralToken.objects.all():
+        for ciphertext in (row.access_token_encrypted, row.refresh_token_encrypted):
+            if ciphertext:
+                assert ciphertext not in text
+                assert decrypt(ciphertext) not in text
+
+
+def outcomes(out: str) -> dict[int, str]:
+    """{step number: "ok" | "FAIL" | "skip"} from ringcentral_check's output."""
+    found = re.findall(r"^\[(ok|FAIL|skip)\]\s+(\d)\. ", out, flags=re.MULTILINE)
+    return {int(number): outcome for outcome, number in found}
+
+
+def step_text(out: str, number: int) -> str:
+    """A step's line with its fix and note lines."""
+    match = re.search(rf"^\[\w+\]\s+{number}\. .*?(?=^\[|\Z)", out, re.MULTILINE | re.DOTALL)
+    assert match, f"step {number} missing from:\n{out}"
+    return match.group(0)
+
+
+def token_requests(simulator: SimulatorControl) -> dict[str, dict[str, int]]:
+    return simulator.counters()["token_requests"]
+
+
+# -- token_status --------------------------------------------------------------------------
+
+
+def test_token_status_json_says_not_logged_in_before_first_use(rc_settings) -> None:
+    out, error = run("token_status", "--json")
+
+    assert error is None
+    data = json.loads(out)
+    assert data.keys() >= REQUIRED_JSON_KEYS
+    assert data["state"] == "not_logged_in"
+    assert data["access_expires_at"] is None
+
+
+def test_token_status_json_is_healthy_after_a_login(rc_settings) -> None:
+    get_access_token()
+    row = RingCentralToken.objects.get()
+
+    out, error = run("token_status", "--json")
+
+    assert error is None
+    data = json.loads(out)
+    assert data.keys() >= REQUIRED_JSON_KEYS
+    assert data["state"] == "healthy"
+    assert datetime.fromisoformat(data["access_expires_at"]) == row.access_expires_at
+    assert datetime.fromisoformat(data["last_login_at"]) == row.last_login_at
+    assert data["last_refresh_at"] is None
+    assert data["last_error"] is None
+    assert data["access_fingerprint"] == row.access_fingerprint
+    assert_no_secrets(out)
+
+
+def test_token_status_human_form_shows_summary_countdowns_and_fingerprints(
+    rc_settings, simulator: SimulatorControl
+) -> None:
+    get_access_token()
+    row = RingCentralToken.objects.get()
+
+    out, error = run("token_status")
+
+    assert error is None
+    assert re.search(r"^State:\s+healthy", out, re.MULTILINE)
+    assert re.search(r"^Access expires:\s+\S+ \S+ UTC \(in \d+ min\)$", out, re.MULTILINE)
+    assert re.search(r"^Refresh expires:\s+.*\(in 6 d 23 h\)$", out, re.MULTILINE)
+    assert re.search(r"^Last refresh:\s+never$", out, re.MULTILINE)
+    assert simulator.url in out
+    assert sim.DEFAULT_USERNAME in out
+    assert "RINGCENTRAL_JWT" in out  # the password grant is end-of-life: say so
+    assert row.access_fingerprint in out
+    assert_no_secrets(out)
+
+
+def test_token_status_human_form_shows_last_error_and_hint(rc_settings) -> None:
+    rc_settings.RINGCENTRAL_PASSWORD = "wrong-pass-77"
+    with pytest.raises(CommandError):
+        call_command("token_refresh", stdout=StringIO())
+
+    out, error = run("token_status")
+
+    assert error is None  # a report, even of a broken setup
+    assert re.search(r"^State:\s+credentials rejected: action needed", out, re.MULTILINE)
+    assert re.search(r"^Last error:\s+OAU-140: ", out, re.MULTILINE)
+    assert re.search(r"^What to do:\s+.*RINGCENTRAL_PASSWORD", out, re.MULTILINE)
+    assert "wrong-pass-77" not in out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_token_status_json_stdout_is_pure_json_from_manage_py(
+    rc_settings, simulator: SimulatorControl
+) -> None:
+    get_access_token()  # committed: the subprocess reads the same test database
+    row = RingCentralToken.objects.get()
+    db = settings.DATABASES["default"]
+    credentials = quote(db["USER"], safe="") + (
+        f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": (
+            f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/"
+            f"{db['NAME']}"
+        ),
+        "SECRET_KEY": settings.SECRET_KEY,
+        "RINGCENTRAL_SERVER_URL": simulator.url,
+        "RINGCENTRAL_CLIENT_ID": sim.DEFAULT_CLIENT_ID,
+        "RINGCENTRAL_CLIENT_SECRET": sim.DEFAULT_CLIENT_SECRET,
+        "RINGCENTRAL_USERNAME": sim.DEFAULT_USERNAME,
+        "RINGCENTRAL_EXTENSION": sim.DEFAULT_EXTENSION,
+        "RINGCENTRAL_PASSWORD": sim.DEFAULT_PASSWORD,
+        "RINGCENTRAL_JWT": "",
+    }
+
+    done = subprocess.run(
+        [sys.executable, "manage.py", "token_status", "--json"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)  # the whole of stdout, nothing before or after
+    assert data["state"] == "healthy"
+    assert data["access_fingerprint"] == row.access_fingerprint
+    assert_no_secrets(done.stdout + done.stderr)
+
+
+# -- token_refresh -------------------------------------------------------------------------
+
+
+def test_token_refresh_refreshes_once_and_prints_only_the_masked_token(
+    rc_settings, simulator: SimulatorControl
+) -> None:
+    get_access_token()
+
+    out, error = run("token_refresh")
+
+    assert error is None
+    row = RingCentralToken.objects.get()
+    assert row.refresh_count == 1
+    assert token_requests(simulator)["refresh_token"] == {"ok": 1}
+    assert out.count("\n") == 1
+    assert row.access_fingerprint in out
+    assert "by refresh" in out
+    assert_no_secrets(out)
+
+
+def test_token_refresh_login_logs_in_again(rc_settings, simulator: SimulatorControl) -> None:
+    get_access_token()
+
+    out, error = run("token_refresh", "--login")
+
+    assert error is None
+    assert RingCentralToken.objects.get().login_count == 2
+    assert token_requests(simulator)["password"] == {"ok": 2}
+    assert "by password login" in out
+    assert_no_secrets(out)
+
+
+def test_token_refresh_login_with_wrong_password_fails_in_one_line_naming_server_and_user(
+    rc_settings, simulator: SimulatorControl
+) -> None:
+    rc_settings.RINGCENTRAL_PASSWORD = "wrong-pass-77"
+
+    out, error = run("token_refresh", "--login")
+
+    assert error is not None
+    message = str(error)
+    assert "\n" not in message
+    assert "OAU-140" in message
+    assert simulator.url in message
+    assert sim.DEFAULT_USERNAME in message
+    assert "wrong-pass-77" not in message + out
+    assert_no_secrets(message + out)
+
+
+# -- ringcentral_check ---------------------------------------------------------------------
+
+
+def test_ringcentral_check_passes_every_step_against_the_simulator(
+    rc_settings, simulator: SimulatorControl
+) -> None:
+    out, error = run("ringcentral_check")
+
+    assert error is None, out
+    assert outcomes(out) == {1: "ok", 2: "ok", 3: "ok", 4: "ok", 5: "ok"}
+    assert out.count("[ok]") == 5
+    assert "password grant" in step_text(out, 1)
+    assert "RINGCENTRAL_JWT" in step_text(out, 1)  # the password grant is end-of-life
+    assert "custom server" in step_text(out, 2)
+    assert sim.DEFAULT_FROM_NUMBER in step_text(out, 5)
+    assert token_requests(simulator)["password"] == {"ok": 1}
+    assert_no_secrets(out)
+
+
+def test_ringcentral_check_reuses_a_stored_token_unless_asked_for_a_fresh_login(
+    rc_settings, simulator: SimulatorControl
+) -> None:
+    get_access_token()
+
+    out, error = run("ringcentral_check")
+    assert error is None, out
+    assert "token valid, obtained by password login" in step_text(out, 4)
+    assert "--fresh-login" in step_text(out, 3)
+    assert token_requests(simulator)["password"] == {"ok": 1}
+
+    out, error = run("ringcentral_check", "--fresh-login")
+    assert error is None, out
+    assert outcomes(out) == {1: "ok", 2: "ok", 3: "ok", 4: "ok", 5: "ok"}
+    assert token_requests(simulator)["password"] == {"ok": 2}
+    assert_no_secrets(out)
+
+
+def test_ringcentral_check_fails_sender_step_for_a_number_the_extension_lacks(
+    rc_settings,
+) -> None:
+    rc_settings.SMS_FROM_NUMBER = "+16505550199"
+
+    out, error = run("ringcentral_check")
+
+    assert error is not None
+    assert outcomes(out) == {1: "ok", 2: "ok", 3: "ok", 4: "ok", 5: "FAIL"}
+    sender = step_text(out, 5)
+    assert "+16505550199 is not a number of" in sender
+    assert re.search(r"fix: .*SMS numbers: \+16505550100$", sender, re.MULTILINE)
+    assert_no_secrets(out)
+
+
+def test_ringcentral_check_fails_sender_step_for_a_number_without_sms(
+    rc_settings, simulator: SimulatorControl
+) -> None:
+    user = sim.default_user()
+    user["phone_numbers"].append(
+        {
+            "id": "500000002",
+            "phoneNumber": "+16505550111",
+            "features": ["CallerId"],
+            "status": "Normal",
+            "usageType": "DirectNumber",
+            "type": "VoiceFax",
+        }
+    )
+    simulator.configure(users=[user])
+    rc_settings.SMS_FROM_NUMBER = "+16505550111"
+
+    out, error = run("ringcentral_check")
+
+    assert error is not None
+    assert outcomes(out)[5] == "FAIL"
+    assert "lacks the SmsSender feature" in step_text(out, 5)
+    assert "SMS numbers: +16505550100" in step_text(out, 5)
+
+
+def test_ringcentral_check_fails_client_step_on_a_wrong_secret_and_skips_the_rest(
+    rc_settings, simulator: SimulatorControl
+) -> None:
+    rc_settings.RINGCENTRAL_CLIENT_SECRET = "wrong-secret-77"
+
+    out, error = run("ringcentral_check")
+
+    assert error is not None
+    assert outcomes(out) == {1: "ok", 2: "ok", 3: "FAIL", 4: "skip", 5: "skip"}
+    client_step = step_text(out, 3)
+    assert "OAU-146" in client_step
+    assert re.search(r"fix: .*RINGCENTRAL_CLIENT_SECRET", client_step)
+    assert token_requests(simulator)["password"] == {"OAU-146": 1}
+    assert "wrong-secret-77" not in out
+    assert_no_secrets(out)
+
+
+def test_ringcentral_check_fails_login_step_on_a_wrong_password_after_accepting_the_client(
+    rc_settings,
+) -> None:
+    rc_settings.RINGCENTRAL_PASSWORD = "wrong-pass-77"
+
+    out, error = run("ringcentral_check")
+
+    assert error is not None
+    assert outcomes(out) == {1: "ok", 2: "ok", 3: "ok", 4: "FAIL", 5: "skip"}
+    login_step = step_text(out, 4)
+    assert "OAU-140" in login_step
+    assert re.search(r"fix: .*RINGCENTRAL_PASSWORD", login_step)
+    assert sim.DEFAULT_USERNAME in login_step
+    assert "wrong-pass-77" not in out
+
+    # Run again: the block holds the same credentials back, and the check says how to lift it.
+    out, error = run("ringcentral_check")
+    assert outcomes(out)[4] == "FAIL"
+    assert "Log in again" in step_text(out, 4)
+
+
+def test_ringcentral_check_fails_server_step_when_nothing_listens(
+    rc_settings, simulator: SimulatorControl
+) -> None:
+    rc_settings.RINGCENTRAL_SERVER_URL = "http://127.0.0.1:9"
+    rc_settings.RINGCENTRAL_HTTP_TIMEOUT = 2.0
+
+    out, error = run("ringcentral_check")
+
+    assert error is not None
+    assert outcomes(out) == {1: "ok", 2: "FAIL", 3: "skip", 4: "skip", 5: "skip"}
+    assert "check RINGCENTRAL_SERVER_URL" in step_text(out, 2)
+    assert "http://127.0.0.1:9" in step_text(out, 2)
+    assert token_requests(simulator) == {}
+    assert_no_secrets(out)
+
+
+def test_ringcentral_check_fails_settings_step_naming_the_missing_client_id(
+    rc_settings, simulator: SimulatorControl
+) -> None:
+    rc_settings.RINGCENTRAL_CLIENT_ID = ""
+
+    out, error = run("ringcentral_check")
+
+    assert error is not None
+    assert outcomes(out) == {1: "FAIL", 2: "ok", 3: "skip", 4: "skip", 5: "skip"}
+    assert "missing RINGCENTRAL_CLIENT_ID" in step_text(out, 1)
+    assert "RINGCENTRAL_CLIENT_SECRET" not in step_text(out, 1)
+    assert token_requests(simulator) == {}
+    assert_no_secrets(out)
