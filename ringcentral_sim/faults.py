@@ -11,7 +11,8 @@ from ringcentral_sim.config import SimConfig
 # error: answer an error (default 503) without processing.
 # delay: wait before processing. delay_after: process, then wait before answering (a client with
 # a shorter timeout sees an ambiguous failure). drop: process, then close without answering.
-KINDS = ("error", "delay", "delay_after", "drop")
+# drop_before: close without answering or processing (looks the same to the client as drop).
+KINDS = ("error", "delay", "delay_after", "drop", "drop_before")
 
 
 @dataclass

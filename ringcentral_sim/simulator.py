@@ -138,6 +138,8 @@ class Simulator:
         )
         if fault and fault.kind == "error":
             return self._fault_error(fault, group, delay)
+        if fault and fault.kind == "drop_before":
+            return Response(0, drop=True)
         if delay:
             time.sleep(delay)  # outside the lock: other requests go on meanwhile
         with self._lock:
@@ -156,8 +158,12 @@ class Simulator:
             return Response.of_json(error.status, error.body(), error.headers)
 
     def _fault_error(self, fault: Fault, group: str, delay: float) -> Response:
-        code = "MSG-290" if group == "Medium" else "CMN-201"
-        body = ApiError(fault.status, code, "Service temporarily unavailable").body()
+        if fault.status == 429:
+            code, text = ("MSG-305" if group == "Medium" else "CMN-301"), "Request rate exceeded"
+        else:
+            code = "MSG-290" if group == "Medium" else "CMN-201"
+            text = "Service temporarily unavailable"
+        body = ApiError(fault.status, code, text).body()
         headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
         return Response(
             fault.status, json.dumps(body).encode(), headers=headers, delay_before=delay

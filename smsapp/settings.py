@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "auth_tokens",
+    "smsapp",
 ]
 
 MIDDLEWARE = [
@@ -213,10 +214,21 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # running it (or holding it as an ETA task). An hour is far beyond any send; scheduled sends use
 # send_at in the database and a periodic dispatcher, never ETAs longer than this.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Seconds between runs of the periodic SMS tasks.
+SMS_DISPATCH_INTERVAL = _positive_float("SMS_DISPATCH_INTERVAL", 5.0)
+SMS_SWEEP_INTERVAL = _positive_float("SMS_SWEEP_INTERVAL", 30.0)
+SMS_STATUS_POLL_INTERVAL = _positive_float("SMS_STATUS_POLL_INTERVAL", 15.0)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Refresh ahead of expiry (auth_tokens.services.keep_alive): an idle deployment never lets
     # its 7-day refresh token lapse, and senders rarely wait on a refresh.
     "ringcentral-token-keep-alive": {"task": "auth_tokens.keep_alive", "schedule": 300.0},
+    # Scheduled texts live in the database (send_at) and this short-period dispatcher queues
+    # them when due: long Celery ETAs on Redis are redelivered after visibility_timeout.
+    "sms-dispatch-due": {"task": "smsapp.dispatch_due", "schedule": SMS_DISPATCH_INTERVAL},
+    # Messages stuck in "sending" (worker killed) or "uncertain": reconcile with RingCentral.
+    "sms-reconcile-stuck": {"task": "smsapp.reconcile_stuck", "schedule": SMS_SWEEP_INTERVAL},
+    # Sent -> delivered/failed from RingCentral's message store, with backoff per message.
+    "sms-check-delivery": {"task": "smsapp.check_delivery", "schedule": SMS_STATUS_POLL_INTERVAL},
 }
 
 # --- RingCentral -----------------------------------------------------------------------------
@@ -240,3 +252,31 @@ TOKEN_ENCRYPTION_KEY = _str("TOKEN_ENCRYPTION_KEY")
 # --- SMS -------------------------------------------------------------------------------------
 # E.164 sender number; it must be SMS-enabled on the RingCentral extension.
 SMS_FROM_NUMBER = _str("SMS_FROM_NUMBER")
+# How texts leave: "ringcentral" (the real thing), "console" (printed, for development) or
+# "locmem" (kept in memory, for tests), or a dotted path to a BaseSmsBackend subclass.
+SMS_BACKEND = _str("SMS_BACKEND", "ringcentral")
+# Redis for state every worker shares: the fleet-wide rate limit and 429 pause.
+REDIS_URL = _str("REDIS_URL") or CELERY_BROKER_URL
+# SMS sends per minute for the whole fleet (RingCentral's Medium group is 40 by default); the
+# limiter also follows RingCentral's X-Rate-Limit-* headers when they say less.
+SMS_RATE_LIMIT_PER_MINUTE = int(_positive_float("SMS_RATE_LIMIT_PER_MINUTE", 40))
+# Transient failures (5xx, timeouts before sending) are retried with exponential backoff and
+# jitter, from SMS_RETRY_BASE_SECONDS up to SMS_RETRY_MAX_SECONDS, at most SMS_MAX_ATTEMPTS.
+SMS_MAX_ATTEMPTS = int(_positive_float("SMS_MAX_ATTEMPTS", 5))
+SMS_RETRY_BASE_SECONDS = _positive_float("SMS_RETRY_BASE_SECONDS", 10.0)
+SMS_RETRY_MAX_SECONDS = _positive_float("SMS_RETRY_MAX_SECONDS", 600.0)
+# How long a text waits for a RingCentral login problem (throttled, rejected credentials) to
+# clear before it fails with a reason that names the problem.
+SMS_AUTH_HOLD_SECONDS = _positive_float("SMS_AUTH_HOLD_SECONDS", 3600.0)
+# A send still "sending" after this many seconds was abandoned (worker killed) and is settled
+# against RingCentral's message store. It must outlast the slowest possible attempt: about 12
+# HTTP timeouts (token lock wait, token calls, the SMS call and one retry after a 401).
+SMS_STALE_SENDING_SECONDS = _positive_float(
+    "SMS_STALE_SENDING_SECONDS", 15 * RINGCENTRAL_HTTP_TIMEOUT + 30
+)
+# A queued message whose task has not started this long after it was queued is queued again
+# (its task was lost: broker outage, or a worker killed outright, whose unacked task Redis only
+# returns after visibility_timeout). A duplicate task is harmless: the claim lets one through.
+SMS_REDISPATCH_SECONDS = _positive_float("SMS_REDISPATCH_SECONDS", 300.0)
+# Default region for numbers typed without a country code (ISO 3166 code, e.g. US, GB).
+SMS_DEFAULT_REGION = _str("SMS_DEFAULT_REGION", "US")

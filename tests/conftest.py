@@ -9,7 +9,9 @@ import pytest
 import redis
 from django.conf import settings
 
+from auth_tokens import services as token_services
 from ringcentral_sim import SimulatorControl, SimulatorServer
+from ringcentral_sim import config as sim
 
 START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 START_REDIS = (
@@ -70,3 +72,21 @@ def simulator(simulator_server: SimulatorServer) -> Iterator[SimulatorControl]:
     control.reset()
     yield control
     control.reset()
+
+
+@pytest.fixture
+def rc_settings(settings, simulator: SimulatorControl):
+    """RINGCENTRAL_* settings for the simulator's default user, password grant."""
+    # No grace: a reused refresh token fails at once, so a race cannot hide behind it.
+    simulator.configure(refresh_grace_seconds=0)
+    settings.RINGCENTRAL_SERVER_URL = simulator.url
+    settings.RINGCENTRAL_CLIENT_ID = sim.DEFAULT_CLIENT_ID
+    settings.RINGCENTRAL_CLIENT_SECRET = sim.DEFAULT_CLIENT_SECRET
+    settings.RINGCENTRAL_USERNAME = sim.DEFAULT_USERNAME
+    settings.RINGCENTRAL_EXTENSION = sim.DEFAULT_EXTENSION
+    settings.RINGCENTRAL_PASSWORD = sim.DEFAULT_PASSWORD
+    settings.RINGCENTRAL_JWT = ""
+    settings.SMS_FROM_NUMBER = sim.DEFAULT_FROM_NUMBER
+    settings.RINGCENTRAL_HTTP_TIMEOUT = 5.0
+    token_services._plaintext_cache.clear()
+    return settings

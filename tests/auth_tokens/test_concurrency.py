@@ -6,10 +6,10 @@ import subprocess
 import sys
 
 import pytest
-from django.db import connection
 
 from ringcentral_sim import SimulatorControl
 from tests.auth_tokens.race import ROOT, prime, run_workers, token_requests, worker_env
+from tests.shared_db import shared_database_url
 
 PROCESSES = 8
 
@@ -30,10 +30,7 @@ def _rc_env(simulator: SimulatorControl) -> dict[str, str]:
 
 
 def _postgres_env(simulator: SimulatorControl) -> dict[str, str]:
-    db = connection.settings_dict  # the test database pytest-django created
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    url = f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-    return worker_env(url, "tests.settings", _rc_env(simulator))
+    return worker_env(shared_database_url(), "tests.settings", _rc_env(simulator))
 
 
 @pytest.fixture

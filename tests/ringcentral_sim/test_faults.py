@@ -72,3 +72,10 @@ def test_latency_is_added_to_every_request(rc, simulator, access_token):
 def test_control_api_rejects_an_unknown_fault_kind(simulator):
     with pytest.raises(ValueError, match="kind must be one of"):
         simulator.inject_fault("explode")
+
+
+def test_drop_before_processing_records_nothing(rc, simulator, access_token):
+    simulator.inject_fault("drop_before", group="Medium")
+    with pytest.raises(requests.ConnectionError):
+        rc.send_sms(access_token)
+    assert simulator.counters()["sms_accepted"] == 0

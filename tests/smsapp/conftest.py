@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+import redis
 from django.conf import settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -36,3 +37,22 @@ def base_env() -> dict[str, str]:
         }
     )
     return env
+
+
+@pytest.fixture
+def sms_settings(rc_settings):
+    """The real RingCentral backend against the simulator, with quick retries, and a clean
+    Redis db 15 (broker queue and the fleet rate limiter's keys)."""
+    redis.Redis.from_url(rc_settings.CELERY_BROKER_URL).flushdb()
+    rc_settings.SMS_BACKEND = "ringcentral"
+    rc_settings.REDIS_URL = rc_settings.CELERY_BROKER_URL
+    rc_settings.SMS_RETRY_BASE_SECONDS = 0.2
+    rc_settings.SMS_RETRY_MAX_SECONDS = 1.0
+    rc_settings.SMS_MAX_ATTEMPTS = 4
+    rc_settings.SMS_STALE_SENDING_SECONDS = 3.0
+    rc_settings.SMS_REDISPATCH_SECONDS = 3.0
+    rc_settings.SMS_DISPATCH_INTERVAL = 0.5
+    rc_settings.SMS_SWEEP_INTERVAL = 1.0
+    rc_settings.SMS_STATUS_POLL_INTERVAL = 1.0
+    yield rc_settings
+    redis.Redis.from_url(rc_settings.CELERY_BROKER_URL).flushdb()

@@ -1,0 +1,65 @@
+"""The backend contract: send one text, find it again after an ambiguous failure, read status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class OutgoingSms:
+    from_number: str
+    to_number: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What the provider knows now: "pending", "delivered", "failed" or "unknown" (it will
+    never know: the carrier gave no status)."""
+
+    state: str
+    error_code: str = ""
+
+
+class SmsError(Exception):
+    def __init__(self, reason: str, *, code: str = "", retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+        self.retry_after = retry_after
+
+
+class PermanentSmsError(SmsError):
+    """Sending again cannot help (a refused sender number, an invalid recipient, ...)."""
+
+
+class TransientSmsError(SmsError):
+    """It certainly was not sent (5xx before processing, no connection): retry later."""
+
+
+class RateLimitedSmsError(TransientSmsError):
+    """Throttled (a 429, or the fleet's own limiter): not sent; wait `retry_after`."""
+
+
+class AuthWaitSmsError(TransientSmsError):
+    """No usable RingCentral login right now (throttled, rejected, unreachable): hold it."""
+
+
+class AmbiguousSmsError(SmsError):
+    """The request may have been processed (timeout or dropped connection after it left):
+    resending blindly could text someone twice, so look it up first."""
+
+
+class BaseSmsBackend:
+    def send(self, sms: OutgoingSms) -> str:
+        """Send one text; return the provider's message id or raise an SmsError."""
+        raise NotImplementedError
+
+    def find_sent(self, sms: OutgoingSms, since: datetime) -> list[str]:
+        """Provider ids of texts like `sms` accepted since `since`, oldest first. Raises
+        TransientSmsError when it cannot tell (then the outcome stays uncertain)."""
+        raise NotImplementedError
+
+    def delivery(self, provider_message_id: str) -> Delivery:
+        raise NotImplementedError

@@ -1,0 +1,87 @@
+"""Text messages and their append-only timeline of events."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Message(models.Model):
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "scheduled"
+        QUEUED = "queued", "queued"
+        SENDING = "sending", "sending"
+        # The request may have reached RingCentral (timeout or dropped connection after it
+        # left): never resent blindly, only after the message store shows it did not arrive.
+        UNCERTAIN = "uncertain", "checking whether it was sent"
+        SENT = "sent", "sent"
+        DELIVERED = "delivered", "delivered"
+        FAILED = "failed", "failed"
+        CANCELED = "canceled", "canceled"
+
+    TERMINAL = (Status.DELIVERED, Status.FAILED, Status.CANCELED)
+
+    to_number = models.CharField(max_length=20, help_text="E.164")
+    from_number = models.CharField(max_length=20, help_text="E.164")
+    text = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sms_messages",
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    provider_message_id = models.CharField(max_length=40, blank=True, db_index=True)
+    # Calls to RingCentral that could have sent it (a 429 or an auth wait does not count).
+    attempts = models.PositiveIntegerField(default=0)
+    send_at = models.DateTimeField(null=True, blank=True, help_text="When a scheduled text is due")
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When a task was last put on the queue for it: the dispatcher re-enqueues one that was
+    # lost (broker down at commit time, task dropped) once this is old.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    # When the current attempt started: the message store is searched from here on when the
+    # outcome is uncertain, and a message stuck in "sending" long after it was killed.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # Since when it has been waiting on a RingCentral login problem (throttled or rejected).
+    held_since = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_reason = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    next_status_check_at = models.DateTimeField(null=True, blank=True)
+    status_checks = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = (
+            models.Index(fields=("status", "send_at"), name="sms_due_scheduled"),
+            models.Index(fields=("status", "next_attempt_at"), name="sms_due_queued"),
+            models.Index(fields=("status", "next_status_check_at"), name="sms_due_status_check"),
+        )
+        permissions = (("send_sms", "Can send text messages"),)
+
+    def __str__(self) -> str:
+        return f"SMS #{self.pk} to {self.to_number} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL
+
+
+class MessageEvent(models.Model):
+    """What happened to a message, in order. Rows are only ever added."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events")
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=12, choices=Message.Status.choices)
+    description = models.TextField()
+    error_code = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.status}: {self.description}"

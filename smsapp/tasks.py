@@ -1,0 +1,31 @@
+"""Celery tasks: thin wrappers that load by id and call a service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from smsapp import services
+
+
+# acks_late + reject_on_worker_lost (also the project defaults): a worker killed mid-send
+# gives the task back; the claim and the reconciliation make the redelivery harmless.
+@shared_task(
+    name="smsapp.send_message", acks_late=True, reject_on_worker_lost=True, ignore_result=True
+)
+def send_message(message_id: int) -> str:
+    return services.message_send(message_id=message_id)
+
+
+@shared_task(name="smsapp.dispatch_due", ignore_result=True)
+def dispatch_due() -> int:
+    return services.messages_dispatch_due()
+
+
+@shared_task(name="smsapp.reconcile_stuck", ignore_result=True)
+def reconcile_stuck() -> int:
+    return services.messages_reconcile_stuck()
+
+
+@shared_task(name="smsapp.check_delivery", ignore_result=True)
+def check_delivery() -> int:
+    return services.messages_check_delivery()
