@@ -1,5 +1,6 @@
-# Sourced by scripts/test and scripts/run: a project virtualenv in .venv, installed from the
-# given requirements file and reinstalled only when that file (or what it includes) changes.
+# Sourced by scripts/test and scripts/run: a project virtualenv in .venv, with the given
+# requirements file installed, reinstalled only when that file (or requirements.txt, which the
+# dev file includes) changes.
 ensure_venv() {
     local requirements=$1
     local python=${PYTHON:-python3}
@@ -14,11 +15,12 @@ ensure_venv() {
             exit 1
         }
     fi
+    local stamp=".venv/.installed-${requirements//\//_}"
     local wanted
-    wanted=$(cat requirements*.txt | sha256sum | cut -d' ' -f1)
-    if [ "$(cat .venv/.requirements-sha 2>/dev/null)" != "$wanted" ]; then
+    wanted=$(cat "$requirements" requirements.txt | sha256sum | cut -d' ' -f1)
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
         echo "Installing $requirements into .venv ..." >&2
         .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
-        echo "$wanted" > .venv/.requirements-sha
+        echo "$wanted" > "$stamp"
     fi
 }

@@ -117,6 +117,15 @@ if not SECRET_KEY:
     SECRET_KEY = "django-insecure-dev-only-key-never-use-in-production"  # noqa: S105
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+# Origins allowed to POST forms when the site is served under another name or port, e.g.
+# https://sms.example.com (Django checks the Origin header against these and the host).
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Behind HTTPS (a TLS-terminating proxy): cookies only over HTTPS, and trust the proxy's
+# X-Forwarded-Proto. Off by default so a plain-HTTP local run can sign in.
+SECURE_COOKIES = _bool("SECURE_COOKIES", default=False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_COOKIES
+if SECURE_COOKIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -131,15 +140,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "smsapp.middleware.BrowserTimezoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "smsapp.urls"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "smsapp:compose"
+LOGOUT_REDIRECT_URL = "login"
 WSGI_APPLICATION = "smsapp.wsgi.application"
 
 TEMPLATES = [
@@ -152,6 +166,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "smsapp.health.sending_banner",
             ],
         },
     },
@@ -182,6 +197,15 @@ USE_TZ = True
 # --- Static files ----------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# WhiteNoise serves collected static files from the app server itself (gunicorn in
+# docker-compose), compressed. Not the manifest variant: it would make every page fail until
+# collectstatic has run, which tests and quick local runs do not do.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# In development, serve straight from the apps' static folders without collectstatic.
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Logging ---------------------------------------------------------------------------------
 LOGGING = {

@@ -90,3 +90,16 @@ def rc_settings(settings, simulator: SimulatorControl):
     settings.RINGCENTRAL_HTTP_TIMEOUT = 5.0
     token_services._plaintext_cache.clear()
     return settings
+
+
+@pytest.fixture
+def staff_senders(db):
+    """The "Staff senders" group. A migration creates it, but tests with transaction=True
+    empty every table afterwards, migration data included, so make sure it is there."""
+    from django.contrib.auth.models import Group, Permission
+
+    group, _ = Group.objects.get_or_create(name="Staff senders")
+    group.permissions.add(
+        Permission.objects.get(content_type__app_label="smsapp", codename="send_sms")
+    )
+    return group

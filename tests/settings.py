@@ -20,3 +20,7 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured(
         "tests need PostgreSQL: SQLite ignores select_for_update; set DATABASE_URL=postgres://..."
     )
+
+# Static files from the apps' folders, as in development: tests (and the browser test's live
+# server) run without collectstatic.
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = True

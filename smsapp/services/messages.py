@@ -13,15 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from smsapp.models import Message, MessageEvent
+from smsapp.segments import MAX_TEXT_UNITS, utf16_units
 from smsapp.services.timeline import enqueue_on_commit, transition
 
 E164 = re.compile(r"^\+[1-9]\d{7,14}$")
-# RingCentral counts the text in UTF-16 units: an emoji is two (ringcentral-api.md, Sending).
-MAX_TEXT_UTF16_UNITS = 1000
-
-
-def utf16_units(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def message_create(
@@ -104,8 +99,8 @@ def _validate(to_numbers: Sequence[str], text: str, from_number: str) -> None:
         errors["to"] = [f"Not an E.164 number (like +16505550123): {', '.join(bad)}"]
     if not text or not text.strip():
         errors["text"] = ["The text is empty."]
-    elif utf16_units(text) > MAX_TEXT_UTF16_UNITS:
-        errors["text"] = [f"At most {MAX_TEXT_UTF16_UNITS} characters (emoji count as two)."]
+    elif utf16_units(text) > MAX_TEXT_UNITS:
+        errors["text"] = [f"At most {MAX_TEXT_UNITS} characters (emoji count as two)."]
     if not E164.match(from_number or ""):
         errors["__all__"] = [
             "SMS_FROM_NUMBER is not set to an E.164 number: an admin must configure it."

@@ -21,8 +21,9 @@ def project_root() -> Path:
 def base_env() -> dict[str, str]:
     """The test process's environment, pointed at the real settings module, never at .env.
 
-    DATABASE_URL, SECRET_KEY and CELERY_BROKER_URL come from the test settings, so subprocesses
-    use the same PostgreSQL database and Redis db 15 as the test process.
+    DATABASE_URL is the configured server's (not pytest's test_ copy: use
+    tests.shared_db.shared_database_url() for a subprocess that reads or writes rows);
+    SECRET_KEY and CELERY_BROKER_URL come from the test settings (Redis db 15).
     """
     env = dict(os.environ)
     env.pop("DEBUG", None)

@@ -1,0 +1,218 @@
+"""Messages for staff to look at, with their timeline, and the two actions a person may take."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from smsapp import services
+from smsapp.models import Message, MessageEvent
+from smsapp.segments import segment_info
+
+# Retrying or canceling decides whether someone gets a text: the same right as composing one,
+# not "change message" (nobody may edit a message; the admin has no change permission at all).
+SEND_PERMISSION = "smsapp.send_sms"
+# A report naming every skipped message of a 500-row selection helps nobody.
+MAX_IDS_NAMED = 10
+
+
+def _can_view_messages(request: HttpRequest) -> bool:
+    user = request.user
+    return user.has_perm("smsapp.view_message") or user.has_perm("smsapp.change_message")
+
+
+class SenderFilter(admin.SimpleListFilter):
+    title = "sender"
+    parameter_name = "sender"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        numbers = (
+            Message.objects.order_by("from_number").values_list("from_number", flat=True).distinct()
+        )
+        return [(number, number) for number in numbers]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Message]) -> QuerySet[Message]:
+        if self.value():
+            return queryset.filter(from_number=self.value())
+        return queryset
+
+
+class MessageEventInline(admin.TabularInline):
+    """The timeline: rows are only ever added, by the services."""
+
+    model = MessageEvent
+    fields = ("created_at", "status", "description", "error_code")
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+    extra = 0
+    can_delete = False
+    verbose_name = "event"
+    verbose_name_plural = "timeline"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The timeline is part of the message: whoever may see the message sees its events,
+        # without a separate "view message event" permission nobody would think to grant.
+        return _can_view_messages(request)
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "to_number",
+        "status",
+        "created_by",
+        "created_at",
+        "sent_at",
+        "error_code",
+    )
+    list_filter = (
+        "status",
+        "created_at",
+        SenderFilter,
+        ("created_by", admin.RelatedOnlyFieldListFilter),
+    )
+    list_select_related = ("created_by",)
+    date_hierarchy = "created_at"
+    search_fields = ("to_number", "from_number", "provider_message_id")
+    actions = ("retry_failed", "cancel_scheduled")
+    inlines = (MessageEventInline,)
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "status",
+                    "to_number",
+                    "from_number",
+                    "text",
+                    "billed_as",
+                    "created_by",
+                    "created_at",
+                    "send_at",
+                )
+            },
+        ),
+        (
+            "Outcome",
+            {
+                "fields": (
+                    "provider_message_id",
+                    "sent_at",
+                    "delivered_at",
+                    "error_code",
+                    "error_reason",
+                    "attempts",
+                )
+            },
+        ),
+        (
+            "Bookkeeping",
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    "next_attempt_at",
+                    "dispatched_at",
+                    "claimed_at",
+                    "held_since",
+                    "next_status_check_at",
+                    "status_checks",
+                    "updated_at",
+                ),
+            },
+        ),
+    )
+    readonly_fields = tuple(name for _, options in fieldsets for name in options["fields"])
+
+    # -- permissions: a page to look at; every change goes through a service ------------------
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # texts are composed through the send form or send_sms, which validate
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a saved form would bypass the services' conditional status changes
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the record of what was sent to whom is kept; cancel is the way to stop one
+
+    def has_send_sms_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(SEND_PERMISSION)
+
+    # -- fields ---------------------------------------------------------------------------------
+
+    @admin.display(description="billed as")
+    def billed_as(self, message: Message) -> str:
+        info = segment_info(message.text)
+        billed = f"{info.encoding}, {info.segments} segment{'s' if info.segments != 1 else ''}"
+        if info.ucs2_characters:
+            # The usual surprise: one curly quote or emoji makes every segment UCS-2.
+            forcing = " ".join(repr(c) for c in info.ucs2_characters)
+            billed += f" (UCS-2 because of {forcing})"
+        return billed
+
+    # -- actions --------------------------------------------------------------------------------
+
+    @admin.action(description="Retry failed messages", permissions=["send_sms"])
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
+        self._apply(
+            request,
+            queryset,
+            lambda message: services.message_retry(message=message, by=request.user),
+            done="Retried",
+            skipped_because="not failed",
+        )
+
+    @admin.action(description="Cancel scheduled messages", permissions=["send_sms"])
+    def cancel_scheduled(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
+        self._apply(
+            request,
+            queryset,
+            lambda message: services.message_cancel(message=message),
+            done="Canceled",
+            skipped_because="not scheduled (or already being sent)",
+        )
+
+    def _apply(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Message],
+        act: Callable[[Message], bool],
+        *,
+        done: str,
+        skipped_because: str,
+    ) -> None:
+        changed: list[int] = []
+        skipped: list[int] = []
+        for message in queryset.order_by("pk"):
+            (changed if act(message) else skipped).append(message.pk)
+        if changed:
+            messages.success(request, f"{done} {_count(changed)}: {_name(changed)}.")
+        if skipped:
+            # Read the statuses now, not from the selection: a worker may have moved one since.
+            statuses = dict(Message.objects.filter(pk__in=skipped).values_list("pk", "status"))
+            named = _name(skipped, lambda pk: f"#{pk} ({statuses.get(pk, 'gone')})")
+            messages.warning(request, f"Skipped {_count(skipped)}, {skipped_because}: {named}.")
+
+
+def _count(ids: Sequence[int]) -> str:
+    return f"{len(ids)} message{'s' if len(ids) != 1 else ''}"
+
+
+def _name(ids: Sequence[int], show: Callable[[int], str] = lambda pk: f"#{pk}") -> str:
+    shown = ", ".join(show(pk) for pk in ids[:MAX_IDS_NAMED])
+    if len(ids) > MAX_IDS_NAMED:
+        shown += f" and {len(ids) - MAX_IDS_NAMED} more"
+    return shown

@@ -1,0 +1,47 @@
+"""Recipients as staff type them, to E.164, with every invalid entry named."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+# Commas, semicolons and new lines always separate. Within what is left, spaces may be part of
+# a number ("+1 650 555 0101") or separate two ("+16505550101 +16505550102"): libphonenumber's
+# matcher tells which, and whatever it does not recognise is named as invalid.
+_HARD_SEPARATORS = re.compile(r"[,;\n\r]+")
+
+
+def to_e164(candidate: str, region: str) -> str | None:
+    try:
+        number = phonenumbers.parse(candidate, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return _format(number)
+
+
+def parse_recipients(raw: str, region: str) -> tuple[list[str], list[str]]:
+    """(valid numbers in E.164, first occurrence order, no repeats), (entries that are not)."""
+    numbers: list[str] = []
+    invalid: list[str] = []
+    for chunk in _HARD_SEPARATORS.split(raw):
+        chunk = chunk.strip()
+        if not chunk:
+            continue
+        whole = to_e164(chunk, region)
+        found = [whole] if whole else []
+        leftover = "" if whole else chunk
+        if not whole:
+            matches = phonenumbers.PhoneNumberMatcher(chunk, region, phonenumbers.Leniency.VALID)
+            for match in reversed(list(matches)):
+                found.insert(0, _format(match.number))
+                leftover = leftover[: match.start] + " " + leftover[match.end :]
+        invalid.extend(leftover.split())
+        numbers.extend(n for n in found if n not in numbers)
+    return numbers, invalid
+
+
+def _format(number: phonenumbers.PhoneNumber) -> str:
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
