@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from playwright.sync_api import expect, sync_playwright
 
 from smsapp.models import Message
@@ -42,6 +43,9 @@ def browser_page(monkeypatch):
         page.set_default_timeout(20_000)
         yield page
         browser.close()
+        # ORM calls made while Playwright's loop is active get connections of their own, which
+        # pytest-django's teardown does not see: close them, or the test database stays in use.
+        connections.close_all()
 
 
 @pytest.fixture
