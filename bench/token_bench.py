@@ -49,13 +49,7 @@ def forget_tokens(url: str) -> None:
 
 def rc_env(url: str) -> dict[str, str]:
     return {
-        "RINGCENTRAL_SERVER_URL": url,
-        "RINGCENTRAL_CLIENT_ID": sim.DEFAULT_CLIENT_ID,
-        "RINGCENTRAL_CLIENT_SECRET": sim.DEFAULT_CLIENT_SECRET,
-        "RINGCENTRAL_USERNAME": sim.DEFAULT_USERNAME,
-        "RINGCENTRAL_EXTENSION": sim.DEFAULT_EXTENSION,
-        "RINGCENTRAL_PASSWORD": sim.DEFAULT_PASSWORD,
-        "RINGCENTRAL_JWT": "",
+        **sim.app_environment(url),
         "RINGCENTRAL_HTTP_TIMEOUT": "15",
         "SECRET_KEY": "bench-only-insecure-key",
     }

@@ -19,6 +19,21 @@ DEFAULT_FROM_NUMBER = "+16505550100"
 ALL_GRANTS = ["password", "jwt", "refresh_token"]
 
 
+def app_environment(url: str) -> dict[str, str]:
+    """The app's RINGCENTRAL_* settings (and sender) for talking to a simulator at `url` with
+    its default user, password grant: for tests, benchmarks and local runs."""
+    return {
+        "RINGCENTRAL_SERVER_URL": url,
+        "RINGCENTRAL_CLIENT_ID": DEFAULT_CLIENT_ID,
+        "RINGCENTRAL_CLIENT_SECRET": DEFAULT_CLIENT_SECRET,
+        "RINGCENTRAL_USERNAME": DEFAULT_USERNAME,
+        "RINGCENTRAL_EXTENSION": DEFAULT_EXTENSION,
+        "RINGCENTRAL_PASSWORD": DEFAULT_PASSWORD,
+        "RINGCENTRAL_JWT": "",
+        "SMS_FROM_NUMBER": DEFAULT_FROM_NUMBER,
+    }
+
+
 def default_client() -> dict[str, Any]:
     return {
         "client_id": DEFAULT_CLIENT_ID,

@@ -96,6 +96,7 @@ class Simulator:
             ),
             ("GET", re.compile(EXTENSION_PATH + r"/phone-number$"), "Light", self._phone_numbers),
             ("GET", re.compile(EXTENSION_PATH + r"$"), "Light", self._extension_info),
+            ("GET", re.compile(r"^/restapi/v1\.0/?$"), None, self._api_version),
             ("GET", re.compile(r"^/$"), None, self._inbox_page),
             ("GET", re.compile(r"^/_sim/config$"), None, self._get_config),
             ("POST", re.compile(r"^/_sim/config$"), None, self._set_config),
@@ -369,6 +370,15 @@ class Simulator:
         return Response.of_json(200, info, decision.headers())
 
     # -- inbox page and control API ---------------------------------------------------------
+
+    def _api_version(self, request: Request, params: dict[str, str]) -> Response:
+        # Unauthenticated on the real platform too: what a reachability check can ask.
+        info = {
+            "uri": f"{request.base_url}/restapi/v1.0",
+            "uriString": "v1.0",
+            "versionString": "1.0.0-simulator",
+        }
+        return Response.of_json(200, info)
 
     def _inbox_page(self, request: Request, params: dict[str, str]) -> Response:
         now = self.now()

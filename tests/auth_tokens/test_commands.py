@@ -159,13 +159,7 @@ def test_token_status_json_stdout_is_pure_json_from_manage_py(
             f"{db['NAME']}"
         ),
         "SECRET_KEY": settings.SECRET_KEY,
-        "RINGCENTRAL_SERVER_URL": simulator.url,
-        "RINGCENTRAL_CLIENT_ID": sim.DEFAULT_CLIENT_ID,
-        "RINGCENTRAL_CLIENT_SECRET": sim.DEFAULT_CLIENT_SECRET,
-        "RINGCENTRAL_USERNAME": sim.DEFAULT_USERNAME,
-        "RINGCENTRAL_EXTENSION": sim.DEFAULT_EXTENSION,
-        "RINGCENTRAL_PASSWORD": sim.DEFAULT_PASSWORD,
-        "RINGCENTRAL_JWT": "",
+        **sim.app_environment(simulator.url),
     }
 
     done = subprocess.run(

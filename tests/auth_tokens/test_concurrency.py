@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from ringcentral_sim import SimulatorControl
+from ringcentral_sim import config as sim
 from tests.auth_tokens.race import ROOT, prime, run_workers, token_requests, worker_env
 from tests.shared_db import shared_database_url
 
@@ -15,18 +16,7 @@ PROCESSES = 8
 
 
 def _rc_env(simulator: SimulatorControl) -> dict[str, str]:
-    from ringcentral_sim import config as sim
-
-    return {
-        "RINGCENTRAL_SERVER_URL": simulator.url,
-        "RINGCENTRAL_CLIENT_ID": sim.DEFAULT_CLIENT_ID,
-        "RINGCENTRAL_CLIENT_SECRET": sim.DEFAULT_CLIENT_SECRET,
-        "RINGCENTRAL_USERNAME": sim.DEFAULT_USERNAME,
-        "RINGCENTRAL_EXTENSION": sim.DEFAULT_EXTENSION,
-        "RINGCENTRAL_PASSWORD": sim.DEFAULT_PASSWORD,
-        "RINGCENTRAL_JWT": "",
-        "RINGCENTRAL_HTTP_TIMEOUT": "10",
-    }
+    return {**sim.app_environment(simulator.url), "RINGCENTRAL_HTTP_TIMEOUT": "10"}
 
 
 def _postgres_env(simulator: SimulatorControl) -> dict[str, str]:

@@ -34,6 +34,12 @@ def test_reset_restores_defaults_and_forgets_everything(rc, simulator, access_to
     assert rc.api("GET", "/phone-number", access_token).status_code == 401
 
 
+def test_api_version_answers_without_a_token(simulator):
+    answer = requests.get(f"{simulator.url}/restapi/v1.0", timeout=10)
+    assert answer.status_code == 200
+    assert answer.json()["uriString"] == "v1.0"
+
+
 def test_sessions_list_never_shows_token_values(rc, simulator):
     tokens = rc.login_tokens()
     listing = requests.get(f"{simulator.url}/_sim/sessions", timeout=10).text
