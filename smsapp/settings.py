@@ -126,6 +126,10 @@ SECURE_COOKIES = _bool("SECURE_COOKIES", default=False)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_COOKIES
 if SECURE_COOKIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    # Health checks come over plain HTTP from inside the container network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz"]
+    SECURE_HSTS_SECONDS = 30 * 24 * 3600
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -298,6 +302,10 @@ SMS_AUTH_HOLD_SECONDS = _positive_float("SMS_AUTH_HOLD_SECONDS", 3600.0)
 SMS_STALE_SENDING_SECONDS = _positive_float(
     "SMS_STALE_SENDING_SECONDS", 15 * RINGCENTRAL_HTTP_TIMEOUT + 30
 )
+# A text whose outcome is uncertain (the connection dropped after the request left) counts as
+# not sent only if RingCentral's message store still lacks it this many seconds after the
+# attempt: a lookup made at once could miss a text that is still being recorded.
+SMS_UNCERTAIN_SETTLE_SECONDS = _positive_float("SMS_UNCERTAIN_SETTLE_SECONDS", 30.0)
 # A queued message whose task has not started this long after it was queued is queued again
 # (its task was lost: broker outage, or a worker killed outright, whose unacked task Redis only
 # returns after visibility_timeout). A duplicate task is harmless: the claim lets one through.

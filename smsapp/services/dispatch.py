@@ -10,12 +10,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from smsapp.models import Message, MessageEvent
-from smsapp.services.sending import message_reconcile, stale_sending_after
+from smsapp.services.sending import message_reconcile, stale_sending_after, uncertain_settle
 from smsapp.services.timeline import enqueue_on_commit
 
 Status = Message.Status
-# An uncertain message is left this long to the send that marked it before the sweeper looks.
-UNCERTAIN_SETTLE = timedelta(seconds=30)
 BATCH = 200
 
 
@@ -63,7 +61,7 @@ def messages_reconcile_stuck() -> int:
     now = timezone.now()
     stuck = Message.objects.filter(
         Q(status=Status.SENDING, claimed_at__lte=now - stale_sending_after())
-        | Q(status=Status.UNCERTAIN, updated_at__lte=now - UNCERTAIN_SETTLE)
+        | Q(status=Status.UNCERTAIN, claimed_at__lte=now - uncertain_settle())
     ).values_list("id", flat=True)[:BATCH]
     ids = list(stuck)
     for message_id in ids:

@@ -37,6 +37,11 @@ def stale_sending_after() -> timedelta:
     return timedelta(seconds=settings.SMS_STALE_SENDING_SECONDS)
 
 
+def uncertain_settle() -> timedelta:
+    """How old an uncertain attempt must be before its absence from the store is believed."""
+    return timedelta(seconds=settings.SMS_UNCERTAIN_SETTLE_SECONDS)
+
+
 def backoff(attempt: int) -> timedelta:
     """Exponential, capped, with jitter so a burst of failures does not retry in lockstep."""
     ceiling = min(settings.SMS_RETRY_MAX_SECONDS, settings.SMS_RETRY_BASE_SECONDS * 2**attempt)
@@ -119,6 +124,10 @@ def message_reconcile(*, message_id: int) -> str:
             from_status=Status.UNCERTAIN,
         )
         return f"reconciled: sent as {found[0]}"
+    if now - since < uncertain_settle():
+        # Absent right after the attempt is not yet proof: an accepted text may take a moment
+        # to show in the store. The sweeper asks again once the attempt is old enough.
+        return "still uncertain: not in the message store yet"
     if message.attempts >= settings.SMS_MAX_ATTEMPTS:
         _fail(
             message, Status.UNCERTAIN, "MAX_ATTEMPTS", f"Not sent after {message.attempts} attempts"

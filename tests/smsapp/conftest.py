@@ -52,6 +52,7 @@ def sms_settings(rc_settings):
     rc_settings.SMS_MAX_ATTEMPTS = 4
     rc_settings.SMS_STALE_SENDING_SECONDS = 3.0
     rc_settings.SMS_REDISPATCH_SECONDS = 3.0
+    rc_settings.SMS_UNCERTAIN_SETTLE_SECONDS = 2.0
     rc_settings.SMS_DISPATCH_INTERVAL = 0.5
     rc_settings.SMS_SWEEP_INTERVAL = 1.0
     rc_settings.SMS_STATUS_POLL_INTERVAL = 1.0

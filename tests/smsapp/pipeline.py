@@ -58,6 +58,7 @@ def process_env(settings) -> dict[str, str]:
         "SMS_MAX_ATTEMPTS",
         "SMS_STALE_SENDING_SECONDS",
         "SMS_REDISPATCH_SECONDS",
+        "SMS_UNCERTAIN_SETTLE_SECONDS",
         "SMS_AUTH_HOLD_SECONDS",
         "SMS_RATE_LIMIT_PER_MINUTE",
         "SMS_DISPATCH_INTERVAL",

@@ -31,6 +31,12 @@ def _make_due(message: Message) -> None:
     Message.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
 
 
+def _age_attempt(message: Message, settings) -> None:
+    """As if the uncertain attempt was made longer ago than the settle time."""
+    settle = timedelta(seconds=settings.SMS_UNCERTAIN_SETTLE_SECONDS + 1)
+    Message.objects.filter(pk=message.pk).update(claimed_at=timezone.now() - settle)
+
+
 def _events(message: Message) -> list[str]:
     return [e.status for e in message.events.all()]
 
@@ -149,7 +155,13 @@ def test_a_dropped_connection_before_processing_is_sent_again_once(sms_settings,
     simulator.inject_fault("drop_before", group="Medium")
     [message] = _create("+16505550101")
     message = _send(message)
-    assert message.status == Status.QUEUED  # not in the store: certain it did not arrive
+    # Not in the store right away is not proof yet: it stays uncertain, nothing is resent.
+    assert message.status == Status.UNCERTAIN
+    assert services.messages_reconcile_stuck() == 0
+    _age_attempt(message, sms_settings)
+    assert services.messages_reconcile_stuck() == 1
+    message.refresh_from_db()
+    assert message.status == Status.QUEUED  # still not in the store: certain it did not arrive
     message = _send(message)
     assert message.status == Status.SENT
     assert simulator.counters()["sms_accepted"] == 1
@@ -168,7 +180,10 @@ def test_reconciling_never_takes_another_messages_record(sms_settings, simulator
     first, second = _create("+16505550101", "+16505550101", text="Same words")
     _send(first)
     simulator.inject_fault("drop_before", group="Medium")
-    second = _send(second)
+    _send(second)
+    _age_attempt(second, sms_settings)
+    services.messages_reconcile_stuck()
+    second.refresh_from_db()
     # The store holds the first message's identical text: it must not count for the second.
     assert second.status == Status.QUEUED
     second = _send(second)
