@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import redis
 import requests
 from django.conf import settings
 from urllib3.exceptions import NewConnectionError
@@ -120,7 +121,11 @@ class RingCentralBackend(BaseSmsBackend):
         sends: bool = False,
         **kwargs: Any,
     ) -> requests.Response:
-        wait = limiter.acquire()
+        try:
+            wait = limiter.acquire()
+        except redis.RedisError as error:
+            # Without the shared limiter the fleet could storm RingCentral: nothing is sent.
+            raise TransientSmsError(f"rate limiter unavailable ({_name(error)})") from None
         if wait > 0:
             raise RateLimitedSmsError(
                 f"holding back for the fleet-wide {limiter.group} rate limit", retry_after=wait

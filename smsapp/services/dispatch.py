@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from smsapp.models import Message, MessageEvent
 from smsapp.services.sending import message_reconcile, stale_sending_after, uncertain_settle
 from smsapp.services.timeline import enqueue_on_commit
 
+logger = logging.getLogger(__name__)
 Status = Message.Status
 BATCH = 200
 
@@ -65,5 +67,8 @@ def messages_reconcile_stuck() -> int:
     ).values_list("id", flat=True)[:BATCH]
     ids = list(stuck)
     for message_id in ids:
-        message_reconcile(message_id=message_id)
+        try:
+            message_reconcile(message_id=message_id)
+        except Exception:  # one bad message must not stop the sweep; it stays for next time
+            logger.exception("could not reconcile SMS #%s", message_id)
     return len(ids)

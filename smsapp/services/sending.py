@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import random
 from datetime import datetime, timedelta
 
@@ -23,7 +22,6 @@ from smsapp.backends.base import (
 from smsapp.models import Message
 from smsapp.services.timeline import enqueue_on_commit, transition
 
-logger = logging.getLogger(__name__)
 Status = Message.Status
 # First delivery-status look after RingCentral accepted a text.
 FIRST_STATUS_CHECK = timedelta(seconds=10)

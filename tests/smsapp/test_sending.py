@@ -331,3 +331,12 @@ def test_retry_sends_a_failed_text_again(sms_settings, simulator):
     assert services.message_retry(message=message) is True
     message = _send(message)
     assert message.status == Status.SENT
+
+
+def test_without_the_shared_rate_limiter_nothing_is_sent(sms_settings, simulator):
+    sms_settings.REDIS_URL = "redis://127.0.0.1:6399/0"  # nothing listens there
+    [message] = _create("+16505550101")
+    message = _send(message)
+    assert message.status == Status.QUEUED
+    assert "rate limiter unavailable" in message.error_reason
+    assert simulator.counters()["sms_accepted"] == 0
