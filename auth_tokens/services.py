@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -315,8 +316,8 @@ def _renew(creds: Credentials, *, mode: Mode) -> AccessToken:
             else:
                 token = _record_success(row, creds, answer, how, now)
     except OperationalError as exc:
-        # PostgreSQL's lock_timeout (55P03) or SQLite's busy timeout while another process
-        # renews: bounded, and transient.
+        if not _is_lock_timeout(exc):
+            raise
         raise TokenLockTimeout(
             "Timed out waiting for another process to renew the RingCentral token"
         ) from exc
@@ -325,6 +326,15 @@ def _renew(creds: Credentials, *, mode: Mode) -> AccessToken:
     if old_session_token:
         client.revoke(creds, old_session_token)  # frees a session slot; after commit
     return token
+
+
+def _is_lock_timeout(error: OperationalError) -> bool:
+    """PostgreSQL's lock_timeout (SQLSTATE 55P03) or SQLite's busy timeout while another
+    process renews: bounded and transient. Anything else (the database is down) is not."""
+    cause = error.__cause__
+    if getattr(cause, "sqlstate", None) == "55P03":
+        return True
+    return getattr(cause, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
 
 
 def _obtain(

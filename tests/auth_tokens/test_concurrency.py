@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 
+import psycopg
 import pytest
+from django.utils import timezone
 
+from auth_tokens.errors import TokenLockTimeout
+from auth_tokens.models import RingCentralToken
+from auth_tokens.services import get_access_token
 from ringcentral_sim import SimulatorControl
 from ringcentral_sim import config as sim
 from tests.auth_tokens.race import ROOT, prime, run_workers, token_requests, worker_env
@@ -100,3 +106,17 @@ def test_a_401_seen_by_every_process_reauthenticates_once(strict_simulator):
     # The revoked session's refresh token is refused once, then exactly one fresh login.
     assert counted["refresh_token"] == {"ok": 1, "OAU-213": 1}
     assert counted["password"] == {"ok": 2}  # the prime's login and the one re-login
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_process_holding_the_lock_too_long_makes_others_give_up_cleanly(rc_settings, simulator):
+    rc_settings.RINGCENTRAL_HTTP_TIMEOUT = 0.1  # the lock wait is 4 HTTP timeouts + 5 s
+    get_access_token()
+    RingCentralToken.objects.update(access_expires_at=timezone.now() - timedelta(seconds=1))
+    before = simulator.counters()["token_requests"]
+    # Another process stuck in the middle of a renewal, holding the row lock.
+    with psycopg.connect(shared_database_url()) as holder:
+        holder.execute("SELECT id FROM auth_tokens_ringcentraltoken FOR UPDATE")
+        with pytest.raises(TokenLockTimeout):
+            get_access_token()
+    assert simulator.counters()["token_requests"] == before  # it did not race the holder
