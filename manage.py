@@ -12,10 +12,11 @@ def main() -> None:
 
     from django.core.management import execute_from_command_line
 
-    from smsapp.bootstrap import load_settings_or_exit
+    from smsapp.bootstrap import database_errors_in_one_line, load_settings_or_exit
 
     load_settings_or_exit()
-    execute_from_command_line(sys.argv)
+    with database_errors_in_one_line(sys.argv):
+        execute_from_command_line(sys.argv)
 
 
 if __name__ == "__main__":

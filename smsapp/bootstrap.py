@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -23,3 +25,21 @@ def load_settings_or_exit() -> None:
         settings.INSTALLED_APPS  # noqa: B018 - the attribute access is what loads the settings
     except ImproperlyConfigured as exc:
         sys.exit(f"Configuration error: {exc}")
+
+
+@contextmanager
+def database_errors_in_one_line(argv: list[str]) -> Iterator[None]:
+    """A database that is down or missing is a configuration problem for whoever runs a
+    command: say so in one line (--traceback still shows everything)."""
+    from django.db.utils import OperationalError
+
+    try:
+        yield
+    except OperationalError as exc:
+        if "--traceback" in argv:
+            raise
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        sys.exit(
+            f"Database error: {first_line}. Check DATABASE_URL and that the database server is "
+            "running and the database exists (add --traceback for details)."
+        )

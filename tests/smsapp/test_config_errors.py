@@ -145,3 +145,24 @@ def test_postgres_database_url_is_parsed(project_root, base_env):
     assert database["ENGINE"] == "django.db.backends.postgresql"
     assert (database["HOST"], database["PORT"], database["NAME"]) == ("db.internal", 6543, "smsapp")
     assert (database["USER"], database["PASSWORD"]) == ("app", "s3cret")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres://postgres:hunter2@127.0.0.1:5432/smsapp_no_such_database",
+        "postgres://postgres:hunter2@127.0.0.1:9/smsapp",  # nothing listens on port 9
+    ],
+)
+def test_an_unreachable_database_is_one_line_without_the_password(project_root, base_env, url):
+    base_env["DATABASE_URL"] = url
+
+    result = run_manage(project_root, base_env, "migrate")
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Database error: ")
+    assert "DATABASE_URL" in lines[0]
+    assert "hunter2" not in result.stderr
