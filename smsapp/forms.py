@@ -4,7 +4,6 @@ the send_sms command alike."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -12,7 +11,7 @@ from django.utils import timezone
 
 from smsapp.models import Message
 from smsapp.phones import parse_recipients
-from smsapp.segments import MAX_TEXT_UNITS, segment_info, utf16_units
+from smsapp.segments import MAX_TEXT_UNITS, utf16_units
 
 # A send-at this close to now is "now" with extra steps; reject it so nobody is surprised.
 MIN_SCHEDULE_AHEAD = timedelta(seconds=30)
@@ -65,16 +64,6 @@ class ComposeForm(forms.Form):
         if send_at is not None and send_at < timezone.now() + MIN_SCHEDULE_AHEAD:
             raise forms.ValidationError("Pick a time in the future, or leave it empty to send now.")
         return send_at
-
-    def summary(self) -> dict[str, Any]:
-        """What the sender is about to send, for the confirmation shown back to them."""
-        info = segment_info(self.cleaned_data["text"])
-        return {
-            "numbers": self.cleaned_data["to"],
-            "encoding": info.encoding,
-            "segments": info.segments,
-            "ucs2_characters": info.ucs2_characters,
-        }
 
 
 class HistoryFilterForm(forms.Form):
