@@ -26,7 +26,7 @@ def sending_banner(request: HttpRequest) -> dict[str, Any]:
     if not (user and user.is_authenticated and uses_ringcentral()):
         return {}
     status = token_status()
-    if status.state not in (THROTTLED, BLOCKED, NOT_CONFIGURED):
+    if not status.needs_attention:
         return {}
     who = f"{status.username}{f' ext {status.extension}' if status.extension else ''}"
     if status.state == THROTTLED:
