@@ -211,12 +211,23 @@ def _aware(value: datetime | str | None) -> datetime | None:
     return value
 
 
-def _usable_token(row: TokenState, creds: Credentials, now: datetime) -> AccessToken | None:
+def access_valid(row: TokenState, now: datetime) -> bool:
+    """The stored access token is there and good for longer than the skew margin."""
     expires = row.access_expires_at
-    if not row.access_token_encrypted or expires is None:
+    return bool(
+        row.access_token_encrypted and expires and expires - skew(row.access_token_ttl) > now
+    )
+
+
+def blocked_for(row: TokenState, creds: Credentials) -> bool:
+    """Blocked, and for these very credentials: changed settings lift a block by themselves."""
+    return row.blocked and row.blocked_fingerprint == creds.fingerprint
+
+
+def _usable_token(row: TokenState, creds: Credentials, now: datetime) -> AccessToken | None:
+    if not access_valid(row, now):
         return None
-    if expires - skew(row.access_token_ttl) <= now:
-        return None
+    expires = row.access_expires_at
     cached = _plaintext_cache.get(creds.key)
     if cached and cached[0] == row.version:
         return AccessToken(cached[1], row.version, expires)
@@ -237,7 +248,7 @@ def _renewal_due(row: RingCentralToken, now: datetime) -> bool:
 
 
 def _raise_if_paused(row: TokenState, creds: Credentials, now: datetime) -> None:
-    if row.blocked and row.blocked_fingerprint == creds.fingerprint:
+    if blocked_for(row, creds):
         raise CredentialsBlocked(
             f"Automatic RingCentral logins are paused after "
             f"{row.last_error_code or 'a rejection'}: change the credentials or clear the block "

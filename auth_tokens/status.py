@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from auth_tokens.credentials import Credentials
 from auth_tokens.models import RingCentralToken
-from auth_tokens.services import skew
+from auth_tokens.services import access_valid, blocked_for
 
 NOT_CONFIGURED = "not_configured"
 NOT_LOGGED_IN = "not_logged_in"
@@ -62,25 +62,22 @@ def token_status(*, credentials: Credentials | None = None) -> TokenStatus:
     creds = credentials or Credentials.from_settings()
     missing = creds.missing_settings()
     if missing:
-        return TokenStatus(
-            NOT_CONFIGURED,
-            f"not configured: set {', '.join(missing)}",
-            server_url=creds.server_url,
-            username=creds.username,
-            extension=creds.extension,
-            login_grant=creds.grant,
-        )
+        return _without_row(creds, NOT_CONFIGURED, f"not configured: set {', '.join(missing)}")
     row = RingCentralToken.objects.filter(credential_key=creds.key).first()
     if row is None:
-        return TokenStatus(
-            NOT_LOGGED_IN,
-            "not logged in yet: will log in on first use",
-            server_url=creds.server_url,
-            username=creds.username,
-            extension=creds.extension,
-            login_grant=creds.grant,
-        )
-    return describe(row, blocked_now=row.blocked and row.blocked_fingerprint == creds.fingerprint)
+        return _without_row(creds, NOT_LOGGED_IN, "not logged in yet: will log in on first use")
+    return describe(row, blocked_now=blocked_for(row, creds))
+
+
+def _without_row(creds: Credentials, state: str, summary: str) -> TokenStatus:
+    return TokenStatus(
+        state,
+        summary,
+        server_url=creds.server_url,
+        username=creds.username,
+        extension=creds.extension,
+        login_grant=creds.grant,
+    )
 
 
 def describe(row: RingCentralToken, *, blocked_now: bool | None = None) -> TokenStatus:
@@ -88,11 +85,7 @@ def describe(row: RingCentralToken, *, blocked_now: bool | None = None) -> Token
     because the configured credentials changed since the rejection."""
     now = timezone.now()
     blocked = row.blocked if blocked_now is None else blocked_now
-    access_ok = bool(
-        row.access_token_encrypted
-        and row.access_expires_at
-        and row.access_expires_at - skew(row.access_token_ttl) > now
-    )
+    access_ok = access_valid(row, now)
     refresh_ok = bool(
         row.refresh_token_encrypted and row.refresh_expires_at and row.refresh_expires_at > now
     )
