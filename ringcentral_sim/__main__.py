@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from ringcentral_sim import config as defaults
-from ringcentral_sim.config import SimConfig
+from ringcentral_sim.config import REAL_STORE_SETTINGS, SimConfig
 from ringcentral_sim.server import SimulatorServer
 
 
@@ -29,10 +29,15 @@ def build_config(args: argparse.Namespace) -> SimConfig:
         username=args.username, extension=args.extension, password=args.password, jwt=args.jwt
     )
     user["phone_numbers"][0]["phoneNumber"] = args.from_number
-    return config
+    switches: dict[str, object] = {}
+    if args.real_store:
+        switches |= REAL_STORE_SETTINGS
+    if args.no_password_grant:
+        switches["password_grant_allowed"] = False
+    return config.updated(switches) if switches else config
 
 
-def main(argv: list[str] | None = None) -> None:
+def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m ringcentral_sim",
         description="A local RingCentral REST API simulator. Inbox page at /, control API "
@@ -48,8 +53,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--password", default=defaults.DEFAULT_PASSWORD)
     parser.add_argument("--jwt", default=defaults.DEFAULT_JWT)
     parser.add_argument("--from-number", default=defaults.DEFAULT_FROM_NUMBER)
+    parser.add_argument(
+        "--real-store",
+        action="store_true",
+        help="message store as the real one may be: numbers without '+', lists 3 s late, "
+        "strict dates (docs/simulator.md)",
+    )
+    parser.add_argument(
+        "--no-password-grant",
+        action="store_true",
+        help="refuse the password grant with OAU-251, as the current published spec implies",
+    )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = make_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
         format="[simulator] %(message)s",

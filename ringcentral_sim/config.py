@@ -15,6 +15,8 @@ DEFAULT_EXTENSION = "101"
 DEFAULT_PASSWORD = "sim-password"
 DEFAULT_JWT = "sim-jwt-credential"
 DEFAULT_FROM_NUMBER = "+16505550100"
+# The default user's high-volume number: A2PSmsSender, so POST /sms refuses it (MSG-242).
+DEFAULT_A2P_NUMBER = "+16505550120"
 
 ALL_GRANTS = ["password", "jwt", "refresh_token"]
 
@@ -56,19 +58,39 @@ def default_user() -> dict[str, Any]:
         "jwt": DEFAULT_JWT,
         "account_id": "400000001",
         "extension_id": "400000101",
-        # "Enabled", "Disabled" (OAU-136) or "MfaRequired" (password grant: OAU-168).
+        # "Enabled", "MfaRequired" (password grant: OAU-168), or any other state such as
+        # "Disabled" or "NotActivated": login not allowed, OAU-141.
         "state": "Enabled",
+        # Phone-number ids are int64 in UserPhoneNumberInfo; a number is an SmsSender or an
+        # A2PSmsSender, never both (ringcentral-api.md, High-volume batches).
         "phone_numbers": [
             {
-                "id": "500000001",
+                "id": 500000001,
                 "phoneNumber": DEFAULT_FROM_NUMBER,
-                "features": ["SmsSender", "CallerId"],
+                "features": ["SmsSender", "MmsSender", "CallerId"],
                 "status": "Normal",
                 "usageType": "DirectNumber",
                 "type": "VoiceFax",
-            }
+            },
+            {
+                "id": 500000003,
+                "phoneNumber": DEFAULT_A2P_NUMBER,
+                "features": ["A2PSmsSender", "CallerId"],
+                "status": "Normal",
+                "usageType": "DirectNumber",
+                "type": "VoiceFax",
+            },
         ],
     }
+
+
+# What the real message store is suspected to do, all at once: for tests that must survive
+# it (docs/simulator.md). Apply with SimulatorControl.configure(**REAL_STORE_SETTINGS).
+REAL_STORE_SETTINGS: dict[str, Any] = {
+    "store_numbers_without_plus": True,
+    "store_list_lag_seconds": 3.0,
+    "strict_store_dates": True,
+}
 
 
 @dataclass
@@ -82,9 +104,17 @@ class SimConfig:
     # Lifetimes in seconds; RingCentral's defaults are 1 hour and 7 days.
     access_token_ttl: int = 3600
     refresh_token_ttl: int = 604800
-    # Re-presenting a just-rotated refresh token returns the same new pair for about 10 s on the
-    # real platform. Tests set 0 to make every reuse fail with OAU-213.
+    # Re-presenting a just-rotated refresh token returns the same new pair for a while
+    # (ringcentral-api.md, Rotation): about 10 s once the new access token has been used (this
+    # setting, counted from that first use), up to 60 min while it never is (the next one,
+    # counted from the rotation; it also caps the whole window). 0 here means no grace at all,
+    # whatever the other says: tests set it to make every reuse fail with OAU-213 at once.
     refresh_grace_seconds: float = 10.0
+    refresh_grace_unused_seconds: float = 3600.0
+    # False: the password grant answers 400 unauthorized_client / OAU-251 for every app, as the
+    # current published spec implies (it lists only authorization_code, JWT and refresh_token).
+    # A single app can also be refused it through its "grants" list.
+    password_grant_allowed: bool = True
     # "Usually five" parallel sessions per user and app; the next login ends the oldest.
     session_limit: int = 5
     # Requests per window per (user, app) and group; ringcentral-api.md, Rate limits.
@@ -104,7 +134,7 @@ class SimConfig:
     # An accepted SMS is Queued, then Sent, then Delivered (or DeliveryFailed) after these delays.
     sent_after_seconds: float = 1.0
     delivered_after_seconds: float = 2.0
-    # Recipients whose delivery fails, with the deliveryErrorCode they get.
+    # Recipients whose delivery fails (Sent, then DeliveryFailed), with the deliveryErrorCode.
     failing_numbers: dict[str, str] = field(
         default_factory=lambda: {
             "+15005550001": "SMS-CAR-411",  # landline or invalid
@@ -112,6 +142,22 @@ class SimConfig:
             "+15005550003": "SMS-UP-414",  # number not registered for SMS (10DLC)
         }
     )
+    # Recipients RingCentral never hands the text to: Queued, then SendingFailed with the code
+    # (an opted-out pair is refused this way; ringcentral-api.md, Opt-out).
+    sending_failed_numbers: dict[str, str] = field(
+        default_factory=lambda: {"+15005550004": "SMS-RC-413"}
+    )
+    # Recipients whose carrier never sends a receipt: Sent for good, no smsDeliveryTime.
+    no_receipt_numbers: list[str] = field(default_factory=lambda: ["+15005550005"])
+    # Message-store behaviours the reference leaves open (docs/simulator.md). Records "usually"
+    # hold E.164 numbers: True writes every phoneNumber of an API answer without the "+".
+    store_numbers_without_plus: bool = False
+    # A text accepted at T shows up in message-store lists only from T + this (reads by id at
+    # once); its creationTime stays T.
+    store_list_lag_seconds: float = 0.0
+    # dateFrom/dateTo only in the documented form (UTC, "Z", milliseconds optional), else 400
+    # CMN-101. False accepts any ISO 8601 form, a zone-less one read as UTC.
+    strict_store_dates: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return copy.deepcopy(dataclasses.asdict(self))
@@ -127,7 +173,13 @@ class SimConfig:
             before = current[name]
             numeric = (int, float)
             if before is not None and value is not None:
-                both_numbers = isinstance(before, numeric) and isinstance(value, numeric)
+                # bool is an int to Python, but 1 is no switch and True is no duration.
+                both_numbers = (
+                    isinstance(before, numeric)
+                    and isinstance(value, numeric)
+                    and not isinstance(before, bool)
+                    and not isinstance(value, bool)
+                )
                 if not both_numbers and type(before) is not type(value):
                     raise ValueError(f"{name} must be a {type(before).__name__}")
             current[name] = copy.deepcopy(value)

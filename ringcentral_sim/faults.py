@@ -21,6 +21,8 @@ class Fault:
     group: str | None = None
     status: int = 503
     seconds: float = 0.0
+    # Retry-After of an "error" answer. A 429 gets 60 when this is None; 0 sends none at all
+    # (real 429s sometimes lack it: clients must then wait at least 30 s).
     retry_after: int | None = None
 
     @classmethod
@@ -31,12 +33,15 @@ class Fault:
         count = int(data.get("count", 1))
         if count < 1:
             raise ValueError("count must be at least 1")
+        retry_after = data.get("retry_after")
+        if retry_after is not None and (not isinstance(retry_after, int) or retry_after < 0):
+            raise ValueError("retry_after must be a whole number of seconds, 0 for none")
         fault = cls(
             kind=kind,
             group=data.get("group"),
             status=int(data.get("status", 503)),
             seconds=float(data.get("seconds", 0.0)),
-            retry_after=data.get("retry_after"),
+            retry_after=retry_after,
         )
         return fault, count
 

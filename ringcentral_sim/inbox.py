@@ -14,7 +14,7 @@ table{border-collapse:collapse;width:100%;background:#fff}
 th,td{text-align:left;padding:.5rem .75rem;border-bottom:1px solid #d8dce2;vertical-align:top}
 th{background:#eef1f5}
 td.text{white-space:pre-wrap;word-break:break-word}
-.status-Delivered{color:#116329}.status-DeliveryFailed{color:#a40e26}
+.status-Delivered{color:#116329}.status-DeliveryFailed,.status-SendingFailed{color:#a40e26}
 """
 
 

@@ -7,6 +7,7 @@ import math
 import re
 import zlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,27 @@ from ringcentral_sim.errors import ApiError, invalid_parameter
 
 E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 MAX_TEXT_UTF16_UNITS = 1000
+# The one date form the reference and every official sample use: UTC, "Z", milliseconds
+# (ListMessagesParameters: "for example 2016-03-10T18:07:52.534Z"); without them is accepted too.
+STORE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{3})?Z$")
+POSITIVE_INT = re.compile(r"^[0-9]+$")
+DEFAULT_PER_PAGE = 100
+MAX_PER_PAGE = 1000  # EnumeratedPagingModel.perPage: Maximum 1000; larger values are clamped
+# Multi-value list filters and their allowed values (ListMessagesParameters; "Text" is a message
+# type in GetMessageInfoResponse). Anything else is 400 CMN-101.
+LIST_ENUMS: dict[str, frozenset[str]] = {
+    "direction": frozenset({"Inbound", "Outbound"}),
+    "messageType": frozenset({"SMS", "Fax", "Pager", "VoiceMail", "Text"}),
+    "availability": frozenset({"Alive", "Deleted", "Purged"}),
+    "readStatus": frozenset({"Read", "Unread"}),
+}
+# What every record the simulator holds is, for those filters: outbound SMS, read, alive.
+RECORD_VALUES = {
+    "direction": "Outbound",
+    "messageType": "SMS",
+    "availability": "Alive",
+    "readStatus": "Read",
+}
 GSM7_BASIC = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
@@ -39,11 +61,80 @@ def iso(ts: float) -> str:
     )
 
 
-def parse_iso(value: str) -> float:
+def parse_store_date(name: str, value: str, *, strict: bool) -> float:
+    """A dateFrom/dateTo value as a timestamp, or 400 CMN-101 naming the parameter."""
+    if strict and not STORE_DATE.match(value):
+        raise invalid_parameter(name)
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise invalid_parameter("dateFrom") from exc
+        raise invalid_parameter(name) from exc
+    if parsed.tzinfo is None:  # lenient mode only: the strict form always ends in Z
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+def digits(number: str) -> str:
+    return "".join(c for c in number if c.isdigit())
+
+
+@dataclass
+class StoreQuery:
+    """A message-store list request, validated. Filters are None when not given."""
+
+    date_from: float
+    date_to: float
+    filters: dict[str, frozenset[str]]
+    phone_digits: str | None
+    page: int
+    per_page: int
+
+    @classmethod
+    def parse(cls, values: Callable[[str], list[str]], *, now: float, strict_dates: bool):
+        """From `values(name)`, every value a query parameter was given (repeats included)."""
+        filters: dict[str, frozenset[str]] = {}
+        for name, allowed in LIST_ENUMS.items():
+            given = values(name)
+            if any(v not in allowed for v in given):
+                raise invalid_parameter(name)
+            if given:
+                filters[name] = frozenset(given)
+        page = _positive_int(values, "page", 1)
+        per_page = min(_positive_int(values, "perPage", DEFAULT_PER_PAGE), MAX_PER_PAGE)
+        date_to = _date(values, "dateTo", strict_dates)
+        date_to = now if date_to is None else date_to
+        date_from = _date(values, "dateFrom", strict_dates)
+        # ListMessagesParameters: "The default value is dateTo minus 24 hours".
+        date_from = date_to - 86400 if date_from is None else date_from
+        number = _first(values, "phoneNumber")
+        return cls(
+            date_from=date_from,
+            date_to=date_to,
+            filters=filters,
+            phone_digits=None if number is None else digits(number),
+            page=page,
+            per_page=per_page,
+        )
+
+
+def _first(values: Callable[[str], list[str]], name: str) -> str | None:
+    # A single-valued parameter given twice: the first one counts (undocumented either way).
+    given = values(name)
+    return given[0] if given else None
+
+
+def _positive_int(values: Callable[[str], list[str]], name: str, default: int) -> int:
+    value = _first(values, name)
+    if value is None:
+        return default
+    if not POSITIVE_INT.match(value) or int(value) < 1:
+        raise invalid_parameter(name)
+    return int(value)
+
+
+def _date(values: Callable[[str], list[str]], name: str, strict: bool) -> float | None:
+    value = _first(values, name)
+    return None if value is None else parse_store_date(name, value, strict=strict)
 
 
 def utf16_units(text: str) -> int:
@@ -108,21 +199,19 @@ class MessageStore:
                 return message
         raise ApiError(404, "CMN-102", "Resource for parameter [messageId] is not found")
 
-    def search(self, user: dict[str, Any], query: dict[str, str], *, now: float) -> list:
-        # Without dateFrom the real API returns the last 24 hours only.
-        date_from = parse_iso(query["dateFrom"]) if "dateFrom" in query else now - 86400
-        date_to = parse_iso(query["dateTo"]) if "dateTo" in query else math.inf
-        direction = query.get("direction")
-        message_type = query.get("messageType")
-        number = query.get("phoneNumber")
+    def search(
+        self, user: dict[str, Any], query: StoreQuery, *, now: float, lag: float = 0.0
+    ) -> list[StoredMessage]:
+        """Every match, newest first. A text shows up in lists only `lag` seconds after it was
+        accepted (reads by id work at once), but is filtered by its real creationTime."""
         found = [
             m
             for m in self.messages
             if m.owner == user_owner(user)
-            and date_from <= m.created_at <= date_to
-            and direction in (None, "Outbound")
-            and message_type in (None, "SMS")
-            and (number is None or number == m.from_number or number in m.to_numbers)
+            and m.created_at + lag <= now
+            and query.date_from <= m.created_at <= query.date_to
+            and all(RECORD_VALUES[name] in wanted for name, wanted in query.filters.items())
+            and (query.phone_digits is None or _has_number(m, query.phone_digits))
         ]
         return sorted(found, key=lambda m: (m.created_at, m.id), reverse=True)
 
@@ -138,6 +227,35 @@ def user_owner(user: dict[str, Any]) -> str:
     return user["extension_id"]
 
 
+def _has_number(message: StoredMessage, wanted_digits: str) -> bool:
+    # How the real filter matches is undocumented: digits only, from or any to, so that
+    # "+1650..." and "1650..." find the same records.
+    numbers = [message.from_number, *message.to_numbers]
+    return bool(wanted_digits) and any(digits(n) == wanted_digits for n in numbers)
+
+
+def paging_of(
+    total: int, page: int, per_page: int, uri_for: Callable[[int], str]
+) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
+    """`paging` (EnumeratedPagingModel) and `navigation` (PageNavigationModel) for one page:
+    pageStart/pageEnd only when the page has records, navigation keys only where they lead."""
+    total_pages = math.ceil(total / per_page)
+    last = max(total_pages, 1)
+    start = (page - 1) * per_page
+    shown = max(0, min(per_page, total - start))
+    paging = {"page": page, "perPage": per_page}
+    if shown:
+        paging |= {"pageStart": start, "pageEnd": start + shown - 1}
+    paging |= {"totalPages": total_pages, "totalElements": total}
+    navigation = {"firstPage": {"uri": uri_for(1)}}
+    if page < total_pages:
+        navigation["nextPage"] = {"uri": uri_for(page + 1)}
+    if page > 1:
+        navigation["previousPage"] = {"uri": uri_for(min(page - 1, last))}
+    navigation["lastPage"] = {"uri": uri_for(last)}
+    return paging, navigation
+
+
 def _can_send_from(user: dict[str, Any], number: str) -> bool:
     return any(
         record["phoneNumber"] == number
@@ -147,20 +265,51 @@ def _can_send_from(user: dict[str, Any], number: str) -> bool:
     )
 
 
-def status_at(config: SimConfig, message: StoredMessage, now: float) -> tuple[str, float]:
-    """The status the message has reached by `now`, and when it reached it."""
+def _code_for(numbers: list[str], table: dict[str, str]) -> str | None:
+    return next((table[n] for n in numbers if n in table), None)
+
+
+def status_at(
+    config: SimConfig, message: StoredMessage, now: float
+) -> tuple[str, float, str | None]:
+    """The status the message has reached by `now`, when it reached it, and its
+    deliveryErrorCode. One recipient that fails decides for the whole record, a sending
+    failure first (GetMessageInfoResponse.messageStatus aggregates the same way)."""
     age = now - message.created_at
-    if age >= config.delivered_after_seconds:
-        failing = any(n in config.failing_numbers for n in message.to_numbers)
-        changed = message.created_at + config.delivered_after_seconds
-        return ("DeliveryFailed" if failing else "Delivered"), changed
+    sent_at = message.created_at + config.sent_after_seconds
     if age >= config.sent_after_seconds:
-        return "Sent", message.created_at + config.sent_after_seconds
-    return "Queued", message.created_at
+        code = _code_for(message.to_numbers, config.sending_failed_numbers)
+        if code:  # never handed to a carrier: Queued -> SendingFailed
+            return "SendingFailed", sent_at, code
+    if age >= config.delivered_after_seconds:
+        changed = message.created_at + config.delivered_after_seconds
+        code = _code_for(message.to_numbers, config.failing_numbers)
+        if code:
+            return "DeliveryFailed", changed, code
+        if any(n in config.no_receipt_numbers for n in message.to_numbers):
+            return "Sent", sent_at, None  # no receipt ever comes: Sent for good
+        return "Delivered", changed, None
+    if age >= config.sent_after_seconds:
+        return "Sent", sent_at, None
+    return "Queued", message.created_at, None
 
 
-def render(config: SimConfig, message: StoredMessage, *, base_url: str, now: float) -> dict:
-    status, changed_at = status_at(config, message, now)
+def render(
+    config: SimConfig,
+    message: StoredMessage,
+    *,
+    base_url: str,
+    now: float,
+    canonical: bool = False,
+) -> dict[str, Any]:
+    """The record as RingCentral's API shows it; `canonical` keeps numbers E.164 whatever the
+    store settings (for the inbox page and the control API, which are not RingCentral's)."""
+    status, changed_at, error_code = status_at(config, message, now)
+    plain = config.store_numbers_without_plus and not canonical
+
+    def number(value: str) -> str:
+        return value.removeprefix("+") if plain else value
+
     record: dict[str, Any] = {
         "id": message.id,
         "uri": f"{base_url}/restapi/v1.0/account/~/extension/~/message-store/{message.id}",
@@ -170,8 +319,8 @@ def render(config: SimConfig, message: StoredMessage, *, base_url: str, now: flo
         "readStatus": "Read",
         "priority": "Normal",
         "availability": "Alive",
-        "from": {"phoneNumber": message.from_number},
-        "to": [{"phoneNumber": n} for n in message.to_numbers],
+        "from": {"phoneNumber": number(message.from_number)},
+        "to": [{"phoneNumber": number(n)} for n in message.to_numbers],
         "subject": message.text,
         "creationTime": iso(message.created_at),
         "lastModifiedTime": iso(changed_at),
@@ -180,8 +329,8 @@ def render(config: SimConfig, message: StoredMessage, *, base_url: str, now: flo
         "segmentCount": segment_count(message.text),
     }
     if status == "Delivered":
+        # Set only when the carrier sent a receipt (GetMessageInfoResponse.smsDeliveryTime).
         record["smsDeliveryTime"] = iso(changed_at)
-    if status == "DeliveryFailed":
-        failing = next(n for n in message.to_numbers if n in config.failing_numbers)
-        record["deliveryErrorCode"] = config.failing_numbers[failing]
+    if error_code:
+        record["deliveryErrorCode"] = error_code
     return record

@@ -12,6 +12,8 @@ from ringcentral_sim.errors import ApiError
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 SCOPE = "ReadAccounts ReadMessages SMS"
+# User states that may log in; any other (Disabled, NotActivated, ...) gets OAU-141.
+LOGIN_STATES = ("Enabled", "MfaRequired")
 
 
 @dataclass
@@ -25,6 +27,9 @@ class Session:
     refresh_token: str | None
     refresh_expires_at: float
     revoked: bool = False
+    # When the current access token first authenticated an API call: the refresh grace is
+    # long while it never has, short once it has.
+    access_first_used_at: float | None = None
 
     @property
     def user_key(self) -> str:
@@ -52,19 +57,53 @@ def token_not_found() -> ApiError:
     return invalid_grant("OAU-213", "Token not found")
 
 
-def find_user(config: SimConfig, username: str, extension: str) -> dict[str, Any] | None:
-    """Match by E.164 number or email; the extension may ride along as `+1650...*101`."""
+def _split_username(username: str, extension: str) -> tuple[str, str] | None:
+    """The extension may ride along as `+1650...*101`; None when it contradicts the field."""
     if "*" in username:
         username, _, in_name = username.partition("*")
         if extension and extension != in_name:
             return None
         extension = in_name
+    return username, extension
+
+
+def find_user(config: SimConfig, username: str, extension: str) -> dict[str, Any] | None:
+    """Match by E.164 number or email, and the extension when one is given."""
+    split = _split_username(username, extension)
+    if split is None:
+        return None
+    username, extension = split
     for user in config.users:
         if username not in (user["username"], user.get("email")):
             continue
         if not extension or extension == user["extension"]:
             return user
     return None
+
+
+def extension_unknown(config: SimConfig, username: str, extension: str) -> bool:
+    """The username is someone's but no user of it has that extension: OAU-136."""
+    split = _split_username(username, extension)
+    if split is None:
+        return False
+    username, extension = split
+    known = [u for u in config.users if username in (u["username"], u.get("email"))]
+    return bool(extension and known) and all(u["extension"] != extension for u in known)
+
+
+def in_refresh_grace(
+    config: SimConfig, rotated_at: float, first_used_at: float | None, now: float
+) -> bool:
+    """Whether a just-rotated refresh token still returns its new pair (ringcentral-api.md,
+    Rotation): up to refresh_grace_unused_seconds after the rotation while the new access
+    token is unused, and refresh_grace_seconds after its first use. The unused window caps
+    both. refresh_grace_seconds = 0 turns grace off entirely (what the test suite relies on)."""
+    if config.refresh_grace_seconds <= 0:
+        return False
+    deadline = rotated_at + config.refresh_grace_unused_seconds
+    if first_used_at is not None:
+        deadline = min(deadline, first_used_at + config.refresh_grace_seconds)
+    return now <= deadline
 
 
 class TokenStore:
@@ -93,8 +132,10 @@ class TokenStore:
         grant: str,
         requested_ttls: tuple[int | None, int | None],
     ) -> dict[str, Any]:
-        if user["state"] == "Disabled":
-            raise invalid_grant("OAU-136", "Extension is disabled")
+        if user["state"] not in LOGIN_STATES:
+            # OAU-136 is an extension that is not found; a found one that may not log in in
+            # its state is OAU-141 (ringcentral-api.md, Token endpoint: statuses).
+            raise invalid_grant("OAU-141", "Login is not allowed for the extension in its state")
         if user["state"] == "MfaRequired" and grant == "password":
             raise invalid_grant("OAU-168", "Password grant is blocked: multi-factor auth required")
         self._enforce_session_limit(config, client["client_id"], user)
@@ -125,10 +166,10 @@ class TokenStore:
             # The signature of a refresh race: two holders of one single-use token.
             self.refresh_reuse_attempts += 1
             session = self.sessions.get(rotation.session_id)
-            in_grace = now - rotation.rotated_at <= config.refresh_grace_seconds
             # The grace answer is only good while the pair it returns is still the current one.
             current = self._by_access.get(rotation.answer["access_token"]) == rotation.session_id
-            if session and current and in_grace:
+            used_at = session.access_first_used_at if session else None
+            if session and current and in_refresh_grace(config, rotation.rotated_at, used_at, now):
                 return dict(rotation.answer)
             raise token_not_found()
         session_id = self._by_refresh.get(refresh_token)
@@ -171,6 +212,8 @@ class TokenStore:
         session = self.sessions[session_id]
         if now >= session.access_expires_at:
             raise ApiError(401, "OAU-128", "Access token expired")
+        if session.access_first_used_at is None:
+            session.access_first_used_at = now
         return session
 
     def session_for_refresh_token(self, token: str) -> Session | None:
@@ -197,6 +240,7 @@ class TokenStore:
         refresh_ttl = _ttl(requested_ttls[1], config.refresh_token_ttl)
         session.access_token = "SIMAT-" + secrets.token_urlsafe(24)
         session.access_expires_at = now + access_ttl
+        session.access_first_used_at = None
         self._by_access[session.access_token] = session.id
         answer: dict[str, Any] = {
             "access_token": session.access_token,

@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from ringcentral_sim.config import SimConfig
 from ringcentral_sim.simulator import Request, Response, Simulator
@@ -37,10 +37,10 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         parts = urlsplit(self.path)
         host, port = self.server.server_address[:2]
-        request = Request(
+        request = Request.with_query_string(
+            parts.query,
             method=self.command,
             path=parts.path,
-            query=dict(parse_qsl(parts.query)),
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
             base_url=f"http://{host}:{port}",

@@ -12,17 +12,26 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from ringcentral_sim import inbox
 from ringcentral_sim.config import SimConfig
 from ringcentral_sim.errors import ApiError
 from ringcentral_sim.faults import Fault, FaultPlan
-from ringcentral_sim.messages import MessageStore, render
-from ringcentral_sim.oauth import JWT_GRANT, Session, TokenStore, find_user, user_key
+from ringcentral_sim.messages import MessageStore, StoreQuery, paging_of, render
+from ringcentral_sim.oauth import (
+    JWT_GRANT,
+    Session,
+    TokenStore,
+    extension_unknown,
+    find_user,
+    user_key,
+)
 from ringcentral_sim.ratelimit import RateDecision, RateLimiter
 
 GRANT_NAMES = {"password": "password", JWT_GRANT: "jwt", "refresh_token": "refresh_token"}
+# Retry-After of an injected 429 that names none: the default penalty window.
+DEFAULT_FAULT_RETRY_AFTER = 60
 EXTENSION_PATH = r"^/restapi/v1\.0/account/(?P<account>[^/]+)/extension/(?P<extension>[^/]+)"
 
 
@@ -30,10 +39,42 @@ EXTENSION_PATH = r"^/restapi/v1\.0/account/(?P<account>[^/]+)/extension/(?P<exte
 class Request:
     method: str
     path: str
+    # One value per name (the first, when a name repeats), for parameters that take one.
     query: dict[str, str]
     headers: dict[str, str]  # lower-case names
     body: bytes
     base_url: str = ""
+    # Every (name, value) in order, repeats kept: RingCentral's multi-value filters
+    # (direction=Inbound&direction=Outbound) need them. Derived from `query` when not given.
+    query_items: list[tuple[str, str]] | None = None
+
+    def __post_init__(self) -> None:
+        if self.query_items is None:
+            self.query_items = list(self.query.items())
+
+    @classmethod
+    def with_query_string(cls, query_string: str, **fields: Any) -> Request:
+        items = parse_qsl(query_string)
+        first: dict[str, str] = {}
+        for name, value in items:
+            first.setdefault(name, value)
+        return cls(query=first, query_items=items, **fields)
+
+    def values(self, name: str) -> list[str]:
+        """Every value the query gave `name`, in order."""
+        return [value for key, value in self.query_items or [] if key == name]
+
+    def uri_with(self, **changes: str) -> str:
+        """This request's absolute URL with some parameters set to one new value each (the
+        first occurrence keeps its place; a parameter not there yet goes last)."""
+        items: list[tuple[str, str]] = []
+        for name, value in self.query_items or []:
+            if name not in changes:
+                items.append((name, value))
+            elif all(name != done for done, _ in items):
+                items.append((name, changes[name]))
+        items += [(n, v) for n, v in changes.items() if all(n != done for done, _ in items)]
+        return f"{self.base_url}{self.path}?{urlencode(items)}"
 
     def form(self) -> dict[str, str]:
         return dict(parse_qsl(self.body.decode("utf-8", "replace")))
@@ -159,13 +200,25 @@ class Simulator:
             return Response.of_json(error.status, error.body(), error.headers)
 
     def _fault_error(self, fault: Fault, group: str, delay: float) -> Response:
+        headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
         if fault.status == 429:
             code, text = ("MSG-305" if group == "Medium" else "CMN-301"), "Request rate exceeded"
+            # Shaped like a real throttle (ringcentral-api.md, Rate limits): the group's headers
+            # with nothing remaining, and a Retry-After even when the fault names none (0 asks
+            # for a 429 without one).
+            headers = {
+                "X-Rate-Limit-Group": group,
+                "X-Rate-Limit-Limit": str(self.config.rate_limits.get(group, 50)),
+                "X-Rate-Limit-Remaining": "0",
+                "X-Rate-Limit-Window": str(int(self.config.rate_window_seconds)),
+            }
+            wait = DEFAULT_FAULT_RETRY_AFTER if fault.retry_after is None else fault.retry_after
+            if wait:
+                headers["Retry-After"] = str(wait)
         else:
             code = "MSG-290" if group == "Medium" else "CMN-201"
             text = "Service temporarily unavailable"
         body = ApiError(fault.status, code, text).body()
-        headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
         return Response(
             fault.status, json.dumps(body).encode(), headers=headers, delay_before=delay
         )
@@ -272,7 +325,8 @@ class Simulator:
             raise ApiError(
                 400, "OAU-250", "Unsupported grant type", oauth_error="unsupported_grant_type"
             )
-        if grant not in client["grants"]:
+        refused_password = grant == "password" and not self.config.password_grant_allowed
+        if grant not in client["grants"] or refused_password:
             raise ApiError(
                 400,
                 "OAU-251",
@@ -285,7 +339,11 @@ class Simulator:
             )
             return answer, decision
         if grant == "password":
-            user = find_user(self.config, form.get("username", ""), form.get("extension", ""))
+            username, extension = form.get("username", ""), form.get("extension", "")
+            user = find_user(self.config, username, extension)
+            if user is None and extension_unknown(self.config, username, extension):
+                # The user is known but not that extension: nothing to check a password on.
+                raise ApiError(400, "OAU-136", "Extension not found", oauth_error="invalid_grant")
             if user is None or form.get("password") != user["password"]:
                 raise ApiError(
                     400,
@@ -343,19 +401,41 @@ class Simulator:
 
     def _list_messages(self, request: Request, params: dict[str, str]) -> Response:
         session, decision = self._api_session(request, params, "Light")
-        found = self._messages.search(session.user, request.query, now=self.now())
-        per_page = int(request.query.get("perPage", "100") or 100)
-        page = max(1, int(request.query.get("page", "1") or 1))
-        chunk = found[(page - 1) * per_page : page * per_page]
-        records = [render(self.config, m, base_url=request.base_url, now=self.now()) for m in chunk]
-        paging = {"page": page, "perPage": per_page, "totalElements": len(found)}
-        return Response.of_json(200, {"records": records, "paging": paging}, decision.headers())
+        now = self.now()
+        try:
+            query = StoreQuery.parse(
+                request.values, now=now, strict_dates=self.config.strict_store_dates
+            )
+        except ApiError as error:
+            error.headers.update(decision.headers())
+            raise
+        found = self._messages.search(
+            session.user, query, now=now, lag=self.config.store_list_lag_seconds
+        )
+        start = (query.page - 1) * query.per_page
+        records = [
+            render(self.config, m, base_url=request.base_url, now=now)
+            for m in found[start : start + query.per_page]
+        ]
+        paging, navigation = paging_of(
+            len(found), query.page, query.per_page, lambda n: request.uri_with(page=str(n))
+        )
+        answer = {
+            "uri": request.uri_with(page=str(query.page)),
+            "records": records,
+            "paging": paging,
+            "navigation": navigation,
+        }
+        return Response.of_json(200, answer, decision.headers())
 
     def _phone_numbers(self, request: Request, params: dict[str, str]) -> Response:
         session, decision = self._api_session(request, params, "Light")
-        records = [dict(n) for n in session.user["phone_numbers"]]
-        paging = {"page": 1, "perPage": 100, "totalElements": len(records)}
-        return Response.of_json(200, {"records": records, "paging": paging}, decision.headers())
+        path = f"{request.base_url}/restapi/v1.0/account/~/extension/~/phone-number"
+        records = [{"uri": f"{path}/{n['id']}", **n} for n in session.user["phone_numbers"]]
+        # One page holds them all: the simulator's users have a handful of numbers.
+        paging, navigation = paging_of(len(records), 1, 100, lambda n: request.uri_with(page="1"))
+        answer = {"records": records, "paging": paging, "navigation": navigation}
+        return Response.of_json(200, answer, decision.headers())
 
     def _extension_info(self, request: Request, params: dict[str, str]) -> Response:
         session, decision = self._api_session(request, params, "Light")
@@ -383,7 +463,8 @@ class Simulator:
     def _inbox_page(self, request: Request, params: dict[str, str]) -> Response:
         now = self.now()
         records = [
-            render(self.config, m, base_url="", now=now) for m in reversed(self._messages.messages)
+            render(self.config, m, base_url="", now=now, canonical=True)
+            for m in reversed(self._messages.messages)
         ]
         return Response(200, inbox.page(records).encode(), "text/html; charset=utf-8")
 
@@ -436,7 +517,7 @@ class Simulator:
     def _all_messages(self, request: Request, params: dict[str, str]) -> Response:
         now = self.now()
         records = [
-            render(self.config, m, base_url=request.base_url, now=now)
+            render(self.config, m, base_url=request.base_url, now=now, canonical=True)
             for m in reversed(self._messages.messages)
         ]
         return Response.of_json(200, {"records": records})

@@ -372,3 +372,122 @@ def test_ringcentral_check_fails_settings_step_naming_the_missing_client_id(
     assert "RINGCENTRAL_CLIENT_SECRET" not in step_text(out, 1)
     assert token_requests(simulator) == {}
     assert_no_secrets(out)
+
+
+# -- the password grant is legacy: always flagged, and the JWT is the fix -----------------------
+
+
+def test_ringcentral_check_warns_about_the_password_grant_even_when_it_works(
+    rc_settings, simulator: SimulatorControl
+) -> None:
+    out, error = run("ringcentral_check")
+
+    assert error is None, out
+    assert outcomes(out) == {1: "ok", 2: "ok", 3: "ok", 4: "ok", 5: "ok"}
+    warning = re.search(r"^\s+warning: (.*)$", step_text(out, 1), re.MULTILINE)
+    assert warning, out
+    assert "password grant" in warning.group(1)
+    assert "RINGCENTRAL_JWT" in warning.group(1)
+    assert re.search(r"ready to send SMS.*RINGCENTRAL_JWT", out.splitlines()[-1])
+    assert_no_secrets(out)
+
+
+def test_ringcentral_check_with_a_jwt_has_no_password_grant_warning(
+    rc_settings, simulator: SimulatorControl
+) -> None:
+    rc_settings.RINGCENTRAL_JWT = sim.DEFAULT_JWT
+
+    out, error = run("ringcentral_check")
+
+    assert error is None, out
+    assert outcomes(out) == {1: "ok", 2: "ok", 3: "ok", 4: "ok", 5: "ok"}
+    assert "warning:" not in out
+    assert "legacy" not in out
+    assert out.splitlines()[-1].endswith("RingCentral is ready to send SMS.")
+    assert token_requests(simulator)["jwt"] == {"ok": 1}
+    assert sim.DEFAULT_JWT not in out
+
+
+def test_ringcentral_check_names_the_jwt_as_the_fix_when_the_password_grant_is_refused(
+    rc_settings, simulator: SimulatorControl
+) -> None:
+    simulator.configure(password_grant_allowed=False)
+
+    out, error = run("ringcentral_check")
+
+    assert error is not None
+    assert outcomes(out) == {1: "ok", 2: "ok", 3: "ok", 4: "FAIL", 5: "skip"}
+    login_step = step_text(out, 4)
+    assert "OAU-251" in login_step
+    assert re.search(r"fix: .*set RINGCENTRAL_JWT", login_step)
+    assert "RINGCENTRAL_JWT" in step_text(out, 1)  # the standing warning too
+    assert token_requests(simulator)["password"] == {"OAU-251": 1}
+    assert_no_secrets(out)
+
+    # Following the fix works.
+    rc_settings.RINGCENTRAL_JWT = sim.DEFAULT_JWT
+    out, error = run("ringcentral_check")
+    assert error is None, out
+    assert outcomes(out) == {1: "ok", 2: "ok", 3: "ok", 4: "ok", 5: "ok"}
+
+
+def test_token_refresh_login_refused_password_grant_names_the_jwt_in_one_line(
+    rc_settings, simulator: SimulatorControl
+) -> None:
+    simulator.configure(password_grant_allowed=False)
+
+    out, error = run("token_refresh", "--login")
+
+    assert error is not None
+    message = str(error)
+    assert "\n" not in message
+    assert "OAU-251" in message
+    assert "RINGCENTRAL_JWT" in message
+    assert_no_secrets(message + out)
+
+
+def test_ringcentral_check_unknown_extension_is_oau_136_and_points_at_the_extension(
+    rc_settings, simulator: SimulatorControl
+) -> None:
+    rc_settings.RINGCENTRAL_EXTENSION = "999"
+
+    out, error = run("ringcentral_check")
+
+    assert error is not None
+    assert outcomes(out) == {1: "ok", 2: "ok", 3: "ok", 4: "FAIL", 5: "skip"}
+    login_step = step_text(out, 4)
+    assert "OAU-136" in login_step
+    assert re.search(r"fix: .*no extension 999 .*Check RINGCENTRAL_EXTENSION", login_step)
+    assert "administrator to enable" not in login_step
+    assert_no_secrets(out)
+
+
+def test_ringcentral_check_disabled_extension_is_oau_141_and_needs_the_administrator(
+    rc_settings, simulator: SimulatorControl
+) -> None:
+    user = sim.default_user() | {"state": "Disabled"}
+    simulator.configure(users=[user])
+
+    out, error = run("ringcentral_check")
+
+    assert error is not None
+    assert outcomes(out)[4] == "FAIL"
+    login_step = step_text(out, 4)
+    assert "OAU-141" in login_step
+    assert re.search(r"fix: .*administrator to enable the extension", login_step)
+    assert "RINGCENTRAL_EXTENSION" not in login_step
+    assert_no_secrets(out)
+
+
+def test_ringcentral_check_fails_sender_step_for_the_a2p_number(rc_settings) -> None:
+    rc_settings.SMS_FROM_NUMBER = sim.DEFAULT_A2P_NUMBER
+
+    out, error = run("ringcentral_check")
+
+    assert error is not None
+    assert outcomes(out) == {1: "ok", 2: "ok", 3: "ok", 4: "ok", 5: "FAIL"}
+    sender = step_text(out, 5)
+    assert "lacks the SmsSender feature" in sender
+    assert "high-volume (A2P) number" in sender
+    # The SmsSender number is the one offered, never the A2P one.
+    assert re.search(r"fix: .*SMS numbers: \+16505550100$", sender, re.MULTILINE)

@@ -191,7 +191,9 @@ def test_auth_429_pauses_every_caller_until_retry_after(rc_settings, simulator):
 
 
 def test_429_without_retry_after_waits_30_seconds(rc_settings, simulator):
-    simulator.inject_fault("error", group="Auth", status=429)
+    # retry_after=0: a 429 without the header (the simulator sends one by default, as the
+    # real platform does).
+    simulator.inject_fault("error", group="Auth", status=429, retry_after=0)
     with pytest.raises(AuthThrottled) as throttled:
         get_access_token()
     assert throttled.value.retry_after == 30

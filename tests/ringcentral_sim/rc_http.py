@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -75,3 +76,9 @@ class RcHttp:
 
 def error_code(response: requests.Response) -> str:
     return response.json()["errors"][0]["errorCode"]
+
+
+def store_date(moment: datetime) -> str:
+    """The documented dateFrom/dateTo form: UTC, milliseconds, "Z"."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

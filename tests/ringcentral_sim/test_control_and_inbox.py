@@ -12,6 +12,8 @@ import pytest
 import requests
 
 from ringcentral_sim import SimulatorControl
+from ringcentral_sim.__main__ import build_config, make_parser
+from ringcentral_sim.config import REAL_STORE_SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -106,3 +108,16 @@ def test_busy_port_is_a_one_line_error():
     assert done.stderr.strip().count("\n") == 0
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_command_line_switches_for_the_real_store_and_no_password_grant():
+    config = build_config(
+        make_parser().parse_args(["--real-store", "--no-password-grant", "--from-number", "+1650"])
+    )
+    assert config.password_grant_allowed is False
+    assert all(getattr(config, name) == value for name, value in REAL_STORE_SETTINGS.items())
+    assert config.users[0]["phone_numbers"][0]["phoneNumber"] == "+1650"
+    plain = build_config(make_parser().parse_args([]))
+    assert plain.password_grant_allowed is True
+    assert plain.store_numbers_without_plus is False
+    assert plain.store_list_lag_seconds == 0

@@ -79,3 +79,49 @@ def test_drop_before_processing_records_nothing(rc, simulator, access_token):
     with pytest.raises(requests.ConnectionError):
         rc.send_sms(access_token)
     assert simulator.counters()["sms_accepted"] == 0
+
+
+def test_injected_429_looks_like_a_real_throttle(rc, simulator, access_token):
+    simulator.configure(rate_limits={"Auth": 5, "Medium": 40, "Light": 50, "Heavy": 10})
+    simulator.inject_fault("error", group="Medium", status=429)
+    answer = rc.send_sms(access_token)
+    assert answer.status_code == 429
+    assert error_code(answer) == "MSG-305"
+    assert answer.headers["Retry-After"] == "60"  # the fault named none
+    assert answer.headers["X-Rate-Limit-Group"] == "Medium"
+    assert answer.headers["X-Rate-Limit-Limit"] == "40"
+    assert answer.headers["X-Rate-Limit-Remaining"] == "0"
+    assert answer.headers["X-Rate-Limit-Window"] == "60"
+    assert simulator.counters()["sms_accepted"] == 0
+
+
+def test_injected_429_keeps_the_retry_after_it_names_and_its_group(rc, simulator, access_token):
+    simulator.inject_fault("error", group="Light", status=429, retry_after=7)
+    answer = rc.api("GET", "/phone-number", access_token)
+    assert answer.status_code == 429
+    assert error_code(answer) == "CMN-301"
+    assert answer.headers["Retry-After"] == "7"
+    assert answer.headers["X-Rate-Limit-Group"] == "Light"
+    assert answer.headers["X-Rate-Limit-Limit"] == "50"
+    assert answer.headers["X-Rate-Limit-Remaining"] == "0"
+
+
+def test_injected_503_has_no_rate_limit_headers(rc, simulator, access_token):
+    simulator.inject_fault("error", group="Medium")
+    answer = rc.send_sms(access_token)
+    assert answer.status_code == 503
+    assert "X-Rate-Limit-Remaining" not in answer.headers
+    assert "Retry-After" not in answer.headers
+
+
+def test_injected_429_can_be_asked_to_lack_retry_after(rc, simulator, access_token):
+    simulator.inject_fault("error", group="Medium", status=429, retry_after=0)
+    answer = rc.send_sms(access_token)
+    assert answer.status_code == 429
+    assert "Retry-After" not in answer.headers
+    assert answer.headers["X-Rate-Limit-Remaining"] == "0"
+
+
+def test_fault_retry_after_must_be_whole_seconds(simulator):
+    with pytest.raises(ValueError, match="retry_after"):
+        simulator.inject_fault("error", status=429, retry_after="soon")

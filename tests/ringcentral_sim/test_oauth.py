@@ -33,8 +33,28 @@ def test_wrong_password_is_oau_140_invalid_grant(rc):
     assert error_code(answer) == "OAU-140"
 
 
-def test_wrong_extension_is_oau_140(rc):
-    assert error_code(rc.password_login(extension="999")) == "OAU-140"
+def test_unknown_extension_of_a_known_user_is_oau_136(rc):
+    answer = rc.password_login(extension="999")
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid_grant"
+    assert error_code(answer) == "OAU-136"
+    # Also when the extension rides in the username, and whatever the password.
+    unknown_in_name = rc.password_login(username="+16505550100*999", extension="", password="x")
+    assert error_code(unknown_in_name) == "OAU-136"
+
+
+def test_unknown_username_is_oau_140_not_136(rc):
+    assert error_code(rc.password_login(username="+16505550999", extension="101")) == "OAU-140"
+
+
+@pytest.mark.parametrize("state", ["Disabled", "NotActivated"])
+def test_extension_that_may_not_log_in_is_oau_141(rc, simulator, state):
+    user = simulator.config()["users"][0] | {"state": state}
+    simulator.configure(users=[user])
+    for answer in (rc.password_login(), rc.jwt_login()):
+        assert answer.status_code == 400
+        assert answer.json()["error"] == "invalid_grant"
+        assert error_code(answer) == "OAU-141"
 
 
 def test_jwt_login_works_and_a_wrong_jwt_is_rejected(rc):
@@ -105,7 +125,8 @@ def test_refresh_rotates_and_kills_the_old_access_token_at_once(rc, simulator):
 def test_reused_refresh_token_after_grace_is_oau_213_and_counted(rc, simulator):
     simulator.configure(refresh_grace_seconds=10)
     first = rc.login_tokens()
-    assert rc.refresh(first["refresh_token"]).status_code == 200
+    second = rc.refresh(first["refresh_token"]).json()
+    assert rc.api("GET", "/phone-number", second["access_token"]).status_code == 200
     simulator.advance_clock(11)
     reused = rc.refresh(first["refresh_token"])
     assert reused.status_code == 400
@@ -205,3 +226,84 @@ def test_token_requests_are_counted_by_grant_and_outcome(rc, simulator):
 def test_missing_bearer_token_is_401(rc):
     answer = rc.http.get(f"{rc.url}/restapi/v1.0/account/~/extension/~/phone-number", timeout=10)
     assert answer.status_code == 401
+
+
+def test_password_grant_switch_refuses_it_with_oau_251_and_leaves_jwt_alone(rc, simulator):
+    simulator.configure(password_grant_allowed=False)
+    answer = rc.password_login()
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "unauthorized_client"
+    assert error_code(answer) == "OAU-251"
+    tokens = rc.jwt_login().json()
+    assert rc.refresh(tokens["refresh_token"]).status_code == 200
+    assert simulator.counters()["token_requests"]["password"] == {"OAU-251": 1}
+
+
+def test_password_grant_is_allowed_by_default(simulator):
+    assert simulator.config()["password_grant_allowed"] is True
+
+
+# -- refresh grace: about 10 s once the new access token is used, up to 60 min if never ------
+
+
+def _rotate(rc: RcHttp) -> tuple[dict, dict]:
+    first = rc.login_tokens()
+    answer = rc.refresh(first["refresh_token"])
+    assert answer.status_code == 200
+    return first, answer.json()
+
+
+def test_grace_lasts_up_to_an_hour_while_the_new_access_token_is_unused(rc, simulator):
+    assert simulator.config()["refresh_grace_unused_seconds"] == 3600
+    first, second = _rotate(rc)
+    simulator.advance_clock(600)
+    again = rc.refresh(first["refresh_token"])
+    assert again.status_code == 200
+    assert again.json()["access_token"] == second["access_token"]
+    simulator.advance_clock(3001)  # 3601 s after the rotation
+    assert error_code(rc.refresh(first["refresh_token"])) == "OAU-213"
+
+
+def test_grace_ends_about_10_s_after_the_new_access_token_is_first_used(rc, simulator):
+    first, second = _rotate(rc)
+    simulator.advance_clock(100)  # unused so far: still in grace
+    assert rc.api("GET", "/phone-number", second["access_token"]).status_code == 200
+    simulator.advance_clock(9)
+    assert rc.refresh(first["refresh_token"]).json()["access_token"] == second["access_token"]
+    assert rc.api("GET", "/phone-number", second["access_token"]).status_code == 200
+    simulator.advance_clock(2)  # 11 s after the first use; later uses do not extend it
+    assert error_code(rc.refresh(first["refresh_token"])) == "OAU-213"
+
+
+def test_unused_grace_is_configurable(rc, simulator):
+    simulator.configure(refresh_grace_unused_seconds=120)
+    first, _ = _rotate(rc)
+    simulator.advance_clock(119)
+    assert rc.refresh(first["refresh_token"]).status_code == 200
+    simulator.advance_clock(2)
+    assert error_code(rc.refresh(first["refresh_token"])) == "OAU-213"
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"refresh_grace_seconds": 0},
+        {"refresh_grace_seconds": 0, "refresh_grace_unused_seconds": 0},
+    ],
+    ids=["used-window-zero", "both-zero"],
+)
+def test_zero_grace_makes_every_reuse_fail_at_once(rc, simulator, settings):
+    simulator.configure(**settings)
+    first, _ = _rotate(rc)  # the new access token is never used: the long window would apply
+    reused = rc.refresh(first["refresh_token"])
+    assert reused.status_code == 400
+    assert error_code(reused) == "OAU-213"
+    assert simulator.counters()["refresh_token_reuse"] == 1
+
+
+def test_settings_refuse_a_bool_for_a_number_and_a_number_for_a_switch(simulator):
+    with pytest.raises(ValueError, match="strict_store_dates must be a bool"):
+        simulator.configure(strict_store_dates=1)
+    with pytest.raises(ValueError, match="store_list_lag_seconds must be a float"):
+        simulator.configure(store_list_lag_seconds=True)
+    assert simulator.configure(store_list_lag_seconds=3)["store_list_lag_seconds"] == 3

@@ -36,6 +36,8 @@ class Step:
     detail: str
     fix: str = ""
     notes: list[str] = field(default_factory=list)
+    # Printed whatever the outcome: something that works today but should change.
+    warnings: list[str] = field(default_factory=list)
 
 
 def _skip(number: int, title: str, why: str) -> Step:
@@ -88,6 +90,14 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{len(failed)} of {len(steps)} checks failed: fix step {failed[0].number} first."
             )
+        if creds.grant == "password":
+            self.stdout.write(
+                self.style.SUCCESS("RingCentral is ready to send SMS")
+                + self.style.WARNING(
+                    ", with the legacy password grant: move to RINGCENTRAL_JWT (see step 1)."
+                )
+            )
+            return
         self.stdout.write(self.style.SUCCESS("RingCentral is ready to send SMS."))
 
     def _print(self, step: Step) -> None:
@@ -100,6 +110,8 @@ class Command(BaseCommand):
             self.stdout.write(f"{'':10}fix: {step.fix}")
         for note in step.notes:
             self.stdout.write(f"{'':10}note: {note}")
+        for warning in step.warnings:
+            self.stdout.write(f"{'':10}" + self.style.WARNING(f"warning: {warning}"))
 
 
 def check_settings(creds: Credentials, from_number: str) -> Step:
@@ -107,14 +119,14 @@ def check_settings(creds: Credentials, from_number: str) -> Step:
     missing = creds.missing_settings()
     if not from_number:
         missing.append("SMS_FROM_NUMBER")
-    notes = []
-    if creds.grant == "password":
-        notes.append(hints.JWT_ADVICE)
+    # Whenever the password grant is in use, even when every step passes: it may be refused
+    # (OAU-251) at any time, and the JWT is the replacement.
+    warnings = [hints.LEGACY_GRANT_WARNING] if creds.grant == "password" else []
     if missing:
         fix = f"set {', '.join(missing)} in the environment or .env"
         if {"RINGCENTRAL_USERNAME", "RINGCENTRAL_PASSWORD"} & set(missing):
             fix += " (or RINGCENTRAL_JWT instead of the username and password)"
-        return Step(1, title, FAIL, f"missing {', '.join(missing)}", fix, notes)
+        return Step(1, title, FAIL, f"missing {', '.join(missing)}", fix, warnings=warnings)
     if not E164.match(from_number):
         return Step(
             1,
@@ -122,12 +134,12 @@ def check_settings(creds: Credentials, from_number: str) -> Step:
             FAIL,
             f"SMS_FROM_NUMBER {from_number!r} is not an E.164 number",
             "write it as + country code and number, no spaces, e.g. +16505550100",
-            notes,
+            warnings=warnings,
         )
     detail = f"{creds.grant} grant for {creds.describe_user()}, sending from {from_number}" + (
         " (JWT is RingCentral's recommended login)" if creds.grant == "jwt" else ""
     )
-    return Step(1, title, OK, detail, notes=notes)
+    return Step(1, title, OK, detail, warnings=warnings)
 
 
 def check_server(creds: Credentials) -> Step:
@@ -284,6 +296,9 @@ def check_sender(creds: Credentials, from_number: str) -> Step:
     if "SmsSender" not in features:
         listed = ", ".join(features) or "none"
         detail = f"{from_number} lacks the SmsSender feature (it has: {listed})"
+        if "A2PSmsSender" in features:
+            # A number is SmsSender or A2P, never both; the app sends through /sms only.
+            detail += ": it is a high-volume (A2P) number, which the SMS endpoint refuses"
         return Step(5, title, FAIL, detail, fix)
     if mine.get("status") != "Normal":
         return Step(5, title, FAIL, f"{from_number} has status {mine.get('status')!r}", fix)
