@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from smsapp import delivery_codes
+
 # Send errors that no retry can fix (ringcentral-api.md, Sending).
 PERMANENT_SEND_CODES = {
     "MSG-242": "The sender number cannot send texts: it is not assigned to the RingCentral "
@@ -15,13 +17,11 @@ PERMANENT_SEND_CODES = {
     "CMN-408": "The RingCentral user is not allowed to send texts; an admin must grant it.",
 }
 
-# deliveryErrorCode suffixes and codes, from the message store.
-OPTED_OUT = "The recipient has opted out of texts from this number (they replied STOP)."
-LANDLINE = "The number cannot receive texts: it is a landline or not a valid mobile number."
-NOT_REGISTERED = (
-    "Carriers refused it: the sending number is not registered for business texting (10DLC)."
-)
-NO_STATUS = "The carrier gave no delivery report; the text may still have arrived."
+# Delivery outcomes (deliveryErrorCode from the message store) live in one table,
+# smsapp/delivery_codes.py; these names stay for callers that used them.
+OPTED_OUT = delivery_codes.CODES["SMS-RC-413"].reason
+NOT_REGISTERED = delivery_codes.CODES["SMS-UP-414"].reason
+NO_STATUS = delivery_codes.NO_RECEIPT
 
 
 def send_error_reason(code: str, status: int) -> str:
@@ -31,16 +31,9 @@ def send_error_reason(code: str, status: int) -> str:
 
 
 def delivery_error_reason(code: str) -> str:
-    if code.endswith("-413"):
-        return OPTED_OUT
-    if code.endswith("-410") or code == "SMS-CAR-411":
-        return LANDLINE
-    if code in ("SMS-UP-414", "SMS-CAR-414"):
-        return NOT_REGISTERED
-    if code in ("SMS-CAR-104", "SMS-CAR-199"):
-        return NO_STATUS
-    return f"The text was not delivered ({code or 'no reason given'})."
+    return delivery_codes.lookup(code).reason
 
 
 def carrier_gave_no_status(code: str) -> bool:
-    return code in ("SMS-CAR-104", "SMS-CAR-199")
+    """True for "look again later" codes: the carrier has not (yet) said what happened."""
+    return delivery_codes.lookup(code).outcome is delivery_codes.Outcome.LOOK_AGAIN

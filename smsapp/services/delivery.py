@@ -1,20 +1,37 @@
-"""Delivery status: follow sent messages in RingCentral's message store until they settle."""
+"""Delivery status: follow sent messages in RingCentral's message store until they settle.
+
+Every "sent" text ends in one of three ways, at the latest NO_RECEIPT_AFTER after it was sent
+(plus one poll interval):
+- delivered;
+- failed, with the carrier's code and the reason from smsapp/delivery_codes.py (classes P, R,
+  A, C);
+- "sent, no delivery receipt": the status stays SENT (the models have no status for it and are
+  not ours to change), checks stop (`next_status_check_at` None), `error_code` is the last
+  "look again later" code or delivery_codes.NO_RECEIPT_CODE, `error_reason` says it in words,
+  and an event records it. A SENT text carries an error code in this case only (sending
+  clears it).
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.db.models import F
+from django.db import transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from smsapp import reasons
+from smsapp import delivery_codes
 from smsapp.backends import get_backend
-from smsapp.backends.base import RateLimitedSmsError, SmsError
+from smsapp.backends.base import Delivery, RateLimitedSmsError, SmsError
+from smsapp.delivery_codes import DeliveryCode, Outcome
 from smsapp.models import Message, MessageEvent
 from smsapp.services.timeline import transition
 
 Status = Message.Status
-GIVE_UP_AFTER = timedelta(days=1)
+# A receipt, when the carrier sends one at all, comes within minutes; RingCentral's record may
+# stay Sent for good (ringcentral-api.md: smsDeliveryTime is set only on a receipt). A day
+# covers slow carriers and a phone switched off overnight, and bounds the polling.
+NO_RECEIPT_AFTER = timedelta(days=1)
 MAX_CHECK_INTERVAL = timedelta(minutes=30)
 # Message-store reads are in the Light group (50 a minute, shared with everything else).
 BATCH = 20
@@ -30,55 +47,127 @@ def messages_check_delivery() -> int:
     )
     backend = get_backend()
     for checked, message in enumerate(due):
-        if message.sent_at and now - message.sent_at > GIVE_UP_AFTER:
-            _stop_checking(message, "No delivery report after a day; it may still have arrived")
-            continue
+        deadline = _deadline(message)
+        # One last read even when the deadline has passed: a receipt may have come meanwhile.
         try:
             delivery = backend.delivery(message.provider_message_id)
         except RateLimitedSmsError:
             return checked  # the rest waits for the next run
         except SmsError:
-            _check_again(message)
+            if now >= deadline:
+                _no_receipt(message)  # unreadable for a day: stop rather than poll for ever
+            else:
+                _check_again(message, deadline)
             continue
-        if delivery.state == "delivered":
-            transition(
-                message.pk,
-                from_statuses=[Status.SENT],
-                to=Status.DELIVERED,
-                event="Delivered",
-                delivered_at=timezone.now(),
-                next_status_check_at=None,
-            )
-        elif delivery.state == "failed":
-            reason = reasons.delivery_error_reason(delivery.error_code)
-            transition(
-                message.pk,
-                from_statuses=[Status.SENT],
-                to=Status.FAILED,
-                event=reason,
-                event_code=delivery.error_code,
-                error_code=delivery.error_code,
-                error_reason=reason,
-                next_status_check_at=None,
-            )
-        elif delivery.state == "unknown":
-            _stop_checking(message, reasons.NO_STATUS)
-        else:
-            _check_again(message)
+        _follow(message, delivery, now=now, deadline=deadline)
     return len(due)
 
 
-def _check_again(message: Message) -> None:
-    # 10 s, 20 s, 40 s, ... up to 30 min: most texts settle in seconds, some take hours.
-    delay = min(MAX_CHECK_INTERVAL, timedelta(seconds=10 * 2**message.status_checks))
-    Message.objects.filter(pk=message.pk, status=Status.SENT).update(
-        status_checks=F("status_checks") + 1, next_status_check_at=timezone.now() + delay
+def _follow(message: Message, delivery: Delivery, *, now: datetime, deadline: datetime) -> None:
+    if delivery.state == "delivered":
+        transition(
+            message.pk,
+            from_statuses=[Status.SENT],
+            to=Status.DELIVERED,
+            event="Delivered",
+            delivered_at=timezone.now(),
+            next_status_check_at=None,
+        )
+    elif delivery.state == "failed":
+        entry = delivery_codes.lookup(delivery.error_code)
+        if entry.outcome is Outcome.LOOK_AGAIN:
+            _look_again(message, entry, now=now, deadline=deadline)
+        else:
+            _fail(message, entry)
+    elif delivery.state == "unknown":  # the provider says it will never know
+        _no_receipt(message, delivery.error_code)
+    elif now >= deadline:
+        _no_receipt(message)
+    else:
+        _check_again(message, deadline)
+
+
+def _fail(message: Message, entry: DeliveryCode) -> None:
+    # No automatic resend, for R (retry later) and A (operator action) alike: a resend is a new
+    # text, and the promise is that each text goes out once unless a person asks again.
+    # R failures (SMS-CAR-410/431/500, SMS-UP-500) are reported by the carrier after the fact:
+    # a carrier's failure report is not proof the phone got nothing, and an automatic resend
+    # could text someone twice, hours later. A failures do not clear until an admin acts or a
+    # limit resets (a day, a month): resending sooner fails again and uses up the limit. So the
+    # text ends "failed" with a reason that says a retry later may work, and staff use
+    # "Send again" (message_retry) when it makes sense.
+    transition(
+        message.pk,
+        from_statuses=[Status.SENT],
+        to=Status.FAILED,
+        event=entry.reason,
+        event_code=entry.code,
+        error_code=entry.code,
+        error_reason=entry.reason,
+        next_status_check_at=None,
     )
 
 
-def _stop_checking(message: Message, description: str) -> None:
-    updated = Message.objects.filter(pk=message.pk, status=Status.SENT).update(
-        next_status_check_at=None
+def _look_again(
+    message: Message, entry: DeliveryCode, *, now: datetime, deadline: datetime
+) -> None:
+    """A "look again later" code: check again on the code's schedule, a bounded number of
+    times, then end as "sent, no delivery receipt"."""
+    # The events are the count (one per look scheduled): no model field needed.
+    looks = message.events.filter(status=Status.SENT, error_code=entry.code).count()
+    if now >= deadline or looks >= entry.look_again_times or entry.look_again_after is None:
+        _no_receipt(message, entry.code)
+        return
+    when = min(now + entry.look_again_after, deadline)
+    with transaction.atomic():
+        updated = _still_due(message).update(
+            status_checks=F("status_checks") + 1,
+            next_status_check_at=when,
+            updated_at=timezone.now(),
+        )
+        if updated:
+            MessageEvent.objects.create(
+                message=message,
+                status=Status.SENT,
+                description=f"{entry.reason} (look {looks + 1} of {entry.look_again_times}, "
+                f"due {when:%Y-%m-%d %H:%M} UTC)",
+                error_code=entry.code,
+            )
+
+
+def _check_again(message: Message, deadline: datetime) -> None:
+    # 10 s, 20 s, 40 s, ... up to 30 min: most texts settle in seconds, some take hours. Never
+    # past the deadline, so the last look is on time.
+    delay = min(MAX_CHECK_INTERVAL, timedelta(seconds=10 * 2 ** min(message.status_checks, 20)))
+    _still_due(message).update(
+        status_checks=F("status_checks") + 1,
+        next_status_check_at=min(timezone.now() + delay, deadline),
     )
-    if updated:
-        MessageEvent.objects.create(message=message, status=Status.SENT, description=description)
+
+
+def _no_receipt(message: Message, code: str = "") -> None:
+    """End as "sent, no delivery receipt": still SENT, no more checks, said in words."""
+    reason = delivery_codes.no_receipt_reason(code)
+    code = code or delivery_codes.NO_RECEIPT_CODE
+    with transaction.atomic():
+        updated = _still_due(message).update(
+            next_status_check_at=None,
+            error_code=code,
+            error_reason=reason,
+            updated_at=timezone.now(),
+        )
+        if updated:
+            MessageEvent.objects.create(
+                message=message, status=Status.SENT, description=reason, error_code=code
+            )
+
+
+def _still_due(message: Message) -> QuerySet[Message]:
+    # Only if nobody (an overlapping run) has handled this check since we read the row.
+    return Message.objects.filter(
+        pk=message.pk, status=Status.SENT, next_status_check_at=message.next_status_check_at
+    )
+
+
+def _deadline(message: Message) -> datetime:
+    return (message.sent_at or message.created_at) + NO_RECEIPT_AFTER
