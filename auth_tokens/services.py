@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Literal
 
-from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -28,6 +27,7 @@ from auth_tokens.errors import (
     TokenLockTimeout,
 )
 from auth_tokens.models import RingCentralToken
+from auth_tokens.timing import lock_timeout_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -267,16 +267,10 @@ def _raise_if_paused(row: TokenState, creds: Credentials, now: datetime) -> None
         )
 
 
-def _lock_timeout_seconds() -> float:
-    # The holder makes at most two HTTP calls (a refresh, then a login), each bounded by the
-    # HTTP timeout (connect + read); waiters give up a little after that.
-    return 4 * settings.RINGCENTRAL_HTTP_TIMEOUT + 5
-
-
 def _lock_row(creds: Credentials) -> RingCentralToken:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL lock_timeout = '{int(_lock_timeout_seconds() * 1000)}ms'")
+            cursor.execute(f"SET LOCAL lock_timeout = '{int(lock_timeout_seconds() * 1000)}ms'")
     locked = RingCentralToken.objects.select_for_update()
     row = locked.filter(credential_key=creds.key).first()
     if row is None:

@@ -25,6 +25,13 @@ def load_settings_or_exit() -> None:
         settings.INSTALLED_APPS  # noqa: B018 - the attribute access is what loads the settings
     except ImproperlyConfigured as exc:
         sys.exit(f"Configuration error: {exc}")
+    # Timing rules between settings guard exactly-once sending: a worker or web process must
+    # not start with them broken (`manage.py check` reports the same lines).
+    from smsapp.timing import timing_problems
+
+    problems = timing_problems()
+    if problems:
+        sys.exit("\n".join(f"Configuration error: {line}" for _, line in problems))
 
 
 @contextmanager

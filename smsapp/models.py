@@ -43,6 +43,14 @@ class Message(models.Model):
     # When the current attempt started: the message store is searched from here on when the
     # outcome is uncertain, and a message stuck in "sending" long after it was killed.
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Who holds the current attempt (host:pid:attempt) and until when, by the database's clock.
+    # The holder renews the lease while its attempt runs; a lease that lapsed means the holder
+    # died, and the sweeper settles the send at once instead of waiting out an age limit.
+    lease_holder = models.CharField(max_length=120, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # When the outcome of the last attempt became unknown: the attempt's request was made before
+    # this, so the message store is believed about its absence only a settle time later.
+    uncertain_since = models.DateTimeField(null=True, blank=True)
     # Since when it has been waiting on a RingCentral login problem (throttled or rejected).
     held_since = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=40, blank=True)
@@ -60,6 +68,7 @@ class Message(models.Model):
             models.Index(fields=("status", "send_at"), name="sms_due_scheduled"),
             models.Index(fields=("status", "next_attempt_at"), name="sms_due_queued"),
             models.Index(fields=("status", "next_status_check_at"), name="sms_due_status_check"),
+            models.Index(fields=("status", "lease_expires_at"), name="sms_sending_lease"),
         )
         permissions = (("send_sms", "Can send text messages"),)
 

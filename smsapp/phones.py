@@ -45,3 +45,23 @@ def parse_recipients(raw: str, region: str) -> tuple[list[str], list[str]]:
 
 def _format(number: phonenumbers.PhoneNumber) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def same_number(recorded: str, e164: str) -> bool:
+    """Whether a number as a RingCentral record writes it is our E.164 number.
+
+    Records' numbers are "usually" E.164 (ringcentral-api.md, Message-store lists); also seen
+    without the "+", and a national form is possible. Compared as parsed numbers, never as
+    strings: a miss here makes a sent text look absent, and it would be sent again.
+    """
+    recorded = (recorded or "").strip()
+    if not recorded:
+        return False
+    if not recorded.startswith("+") and "+" + re.sub(r"\D", "", recorded) == e164:
+        return True  # international digits without the "+"
+    try:
+        ours = phonenumbers.parse(e164, None)
+        theirs = phonenumbers.parse(recorded, phonenumbers.region_code_for_number(ours))
+    except phonenumbers.NumberParseException:
+        return False
+    return _format(theirs) == e164

@@ -88,9 +88,12 @@ class FleetRateLimiter:
         pause now in force."""
         return float(self._pause(keys=[self._keys[1]], args=[seconds]))
 
-    def observe(self, headers: dict[str, str]) -> None:
+    def observe(self, headers: dict[str, str], *, throttled: bool = False) -> None:
         """Follow RingCentral's own view: a lower X-Rate-Limit-Limit becomes ours, and
-        Remaining 0 pauses the fleet for the window rather than risk a 429 and its penalty."""
+        Remaining 0 pauses the fleet for the window rather than risk a 429 and its penalty.
+
+        On a 429 (`throttled`) the headers say Remaining 0 too, but Retry-After is the wait
+        that counts: the caller pauses for that, not for a whole window."""
         try:
             limit = int(headers["X-Rate-Limit-Limit"])
             remaining = int(headers["X-Rate-Limit-Remaining"])
@@ -101,7 +104,7 @@ class FleetRateLimiter:
         remember = max(60, int(window) * 3)
         self._redis.set(self._keys[2], limit, ex=remember)
         self._redis.set(self._keys[3], window, ex=remember)
-        if remaining <= 0:
+        if remaining <= 0 and not throttled:
             self.pause(window)
 
     def reset(self) -> None:

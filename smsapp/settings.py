@@ -241,10 +241,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Redis redelivers any message not acked within visibility_timeout, even if a worker is still
 # running it (or holding it as an ETA task). An hour is far beyond any send; scheduled sends use
 # send_at in the database and a periodic dispatcher, never ETAs longer than this.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": _positive_float("CELERY_VISIBILITY_TIMEOUT", 3600.0)
+}
 # Seconds between runs of the periodic SMS tasks.
 SMS_DISPATCH_INTERVAL = _positive_float("SMS_DISPATCH_INTERVAL", 5.0)
-SMS_SWEEP_INTERVAL = _positive_float("SMS_SWEEP_INTERVAL", 30.0)
+SMS_SWEEP_INTERVAL = _positive_float("SMS_SWEEP_INTERVAL", 10.0)
 SMS_STATUS_POLL_INTERVAL = _positive_float("SMS_STATUS_POLL_INTERVAL", 15.0)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Refresh ahead of expiry (auth_tokens.services.keep_alive): an idle deployment never lets
@@ -296,19 +298,21 @@ SMS_RETRY_MAX_SECONDS = _positive_float("SMS_RETRY_MAX_SECONDS", 600.0)
 # How long a text waits for a RingCentral login problem (throttled, rejected credentials) to
 # clear before it fails with a reason that names the problem.
 SMS_AUTH_HOLD_SECONDS = _positive_float("SMS_AUTH_HOLD_SECONDS", 3600.0)
-# A send still "sending" after this many seconds was abandoned (worker killed) and is settled
-# against RingCentral's message store. It must outlast the slowest possible attempt: about 12
-# HTTP timeouts (token lock wait, token calls, the SMS call and one retry after a 401).
-SMS_STALE_SENDING_SECONDS = _positive_float(
-    "SMS_STALE_SENDING_SECONDS", 15 * RINGCENTRAL_HTTP_TIMEOUT + 30
-)
+# A claimed send holds a lease on its row, renewed while its attempt runs; when the lease lapses
+# (the worker died) the sweeper settles the send at once against RingCentral's message store.
+SMS_LEASE_SECONDS = _positive_float("SMS_LEASE_SECONDS", 10.0)
+# Backstop: a send still "sending" after this many seconds is settled even if its lease is
+# renewed (a hung attempt). Unset, it is derived from the slowest possible attempt (see
+# smsapp.timing), which is what it must exceed; a start-up check refuses a smaller value.
+SMS_STALE_SENDING_SECONDS = _positive_float("SMS_STALE_SENDING_SECONDS", 0.0) or None
 # A text whose outcome is uncertain (the connection dropped after the request left) counts as
 # not sent only if RingCentral's message store still lacks it this many seconds after the
 # attempt: a lookup made at once could miss a text that is still being recorded.
 SMS_UNCERTAIN_SETTLE_SECONDS = _positive_float("SMS_UNCERTAIN_SETTLE_SECONDS", 30.0)
 # A queued message whose task has not started this long after it was queued is queued again
-# (its task was lost: broker outage, or a worker killed outright, whose unacked task Redis only
-# returns after visibility_timeout). A duplicate task is harmless: the claim lets one through.
+# (its task was lost, e.g. the broker was down at commit time). Tasks reserved by a worker that
+# died are queued again sooner, once its heartbeat stops (smsapp.heartbeats). A duplicate task
+# is harmless: the claim lets one through. Must stay below the broker's visibility_timeout.
 SMS_REDISPATCH_SECONDS = _positive_float("SMS_REDISPATCH_SECONDS", 300.0)
 # Default region for numbers typed without a country code (ISO 3166 code, e.g. US, GB).
 SMS_DEFAULT_REGION = _str("SMS_DEFAULT_REGION", "US")

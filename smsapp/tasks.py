@@ -23,7 +23,8 @@ def dispatch_due() -> int:
 
 @shared_task(name="smsapp.reconcile_stuck", ignore_result=True)
 def reconcile_stuck() -> int:
-    return services.messages_reconcile_stuck()
+    # First the texts a dead worker had reserved (queued again), then abandoned sends.
+    return services.messages_requeue_for_dead_workers() + services.messages_reconcile_stuck()
 
 
 @shared_task(name="smsapp.check_delivery", ignore_result=True)

@@ -15,8 +15,10 @@ class OutgoingSms:
 
 @dataclass(frozen=True)
 class Delivery:
-    """What the provider knows now: "pending", "delivered", "failed" or "unknown" (it will
-    never know: the carrier gave no status)."""
+    """What the provider knows now: "pending" (no receipt yet), "delivered", "failed" with the
+    provider's error code, or "unknown" (it will never know). A "failed" code is not always
+    final: the status check looks it up in smsapp/delivery_codes.py, where "look again later"
+    codes keep the text "sent" and checked again."""
 
     state: str
     error_code: str = ""
@@ -56,9 +58,9 @@ class BaseSmsBackend:
         """Send one text; return the provider's message id or raise an SmsError."""
         raise NotImplementedError
 
-    def find_sent(self, sms: OutgoingSms, since: datetime) -> list[str]:
-        """Provider ids of texts like `sms` accepted since `since`, oldest first. Raises
-        TransientSmsError when it cannot tell (then the outcome stays uncertain)."""
+    def find_sent(self, sms: OutgoingSms, since: datetime, until: datetime) -> list[str]:
+        """Provider ids of texts like `sms` accepted between `since` and `until`, best match
+        first. Raises TransientSmsError when it cannot tell (the outcome stays uncertain)."""
         raise NotImplementedError
 
     def delivery(self, provider_message_id: str) -> Delivery:

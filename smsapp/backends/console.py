@@ -16,7 +16,7 @@ class ConsoleBackend(BaseSmsBackend):
         sys.stdout.flush()
         return provider_id
 
-    def find_sent(self, sms: OutgoingSms, since: datetime) -> list[str]:
+    def find_sent(self, sms: OutgoingSms, since: datetime, until: datetime) -> list[str]:
         return []  # a console "send" cannot fail halfway
 
     def delivery(self, provider_message_id: str) -> Delivery:

@@ -19,8 +19,8 @@ class LocmemBackend(BaseSmsBackend):
         outbox.append((provider_id, timezone.now(), sms))
         return provider_id
 
-    def find_sent(self, sms: OutgoingSms, since: datetime) -> list[str]:
-        return [pid for pid, at, sent in outbox if sent == sms and at >= since]
+    def find_sent(self, sms: OutgoingSms, since: datetime, until: datetime) -> list[str]:
+        return [pid for pid, at, sent in outbox if sent == sms and since <= at <= until]
 
     def delivery(self, provider_message_id: str) -> Delivery:
         return Delivery("delivered")

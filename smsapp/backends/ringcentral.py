@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import redis
 import requests
@@ -24,6 +25,7 @@ from smsapp.backends.base import (
     RateLimitedSmsError,
     TransientSmsError,
 )
+from smsapp.phones import same_number
 from smsapp.ratelimit import FleetRateLimiter
 
 SMS_PATH = "/restapi/v1.0/account/~/extension/~/sms"
@@ -34,6 +36,14 @@ DEFAULT_RETRY_AFTER = 30.0
 AUTH_RECHECK_SECONDS = 60.0
 # Message-store reads are in the Light group (50 a minute); leave room for other readers.
 LIGHT_GROUP_BUDGET = 40
+# Delivery polling may fill only this much of that window. The rest stays free for store
+# searches after an uncertain send: those decide whether a text goes out twice and must never
+# starve behind hundreds of routine status reads (seen with 300 texts: a minute's delay).
+DELIVERY_POLL_BUDGET = 30
+# Records per message-store page: RingCentral's maximum (larger values are clamped to it).
+STORE_PAGE_SIZE = 1000
+# A search of one attempt's window that runs past this many pages is not one we can trust.
+MAX_STORE_PAGES = 20
 
 
 def sms_limiter() -> FleetRateLimiter:
@@ -41,7 +51,14 @@ def sms_limiter() -> FleetRateLimiter:
 
 
 def store_limiter() -> FleetRateLimiter:
+    """For reconciliation: the whole Light budget."""
     return FleetRateLimiter("Light", LIGHT_GROUP_BUDGET)
+
+
+def delivery_poll_limiter() -> FleetRateLimiter:
+    """The same sliding window with a lower ceiling: polling stops where reconciliation's
+    reserve begins."""
+    return FleetRateLimiter("Light", DELIVERY_POLL_BUDGET)
 
 
 class RingCentralBackend(BaseSmsBackend):
@@ -74,43 +91,55 @@ class RingCentralBackend(BaseSmsBackend):
             code=code or f"HTTP-{response.status_code}",
         )
 
-    def find_sent(self, sms: OutgoingSms, since: datetime) -> list[str]:
-        params = {
+    def find_sent(self, sms: OutgoingSms, since: datetime, until: datetime) -> list[str]:
+        # The attempt's time window, without the phoneNumber filter: how that filter matches
+        # (E.164 or digits, from or to) is not documented, and a filter that misses would make
+        # a sent text look absent. The window is short (one attempt), so it is a page or two.
+        params: dict[str, Any] | None = {
             "direction": "Outbound",
             "messageType": "SMS",
-            "phoneNumber": sms.to_number,
-            # A minute's margin for clock differences between us and RingCentral.
-            "dateFrom": (since - timedelta(minutes=1)).isoformat(),
-            "perPage": 100,
+            "dateFrom": store_time(since),
+            "dateTo": store_time(until),
+            "perPage": STORE_PAGE_SIZE,
         }
-        response = self._call(store_limiter(), "GET", STORE_PATH, params=params)
-        if response.status_code != 200:
+        path = STORE_PATH
+        records: list[dict[str, Any]] = []
+        for _ in range(MAX_STORE_PAGES):
+            response = self._call(store_limiter(), "GET", path, params=params)
+            if response.status_code != 200:
+                code = error_code(response)
+                raise TransientSmsError(
+                    "could not search RingCentral's message store "
+                    f"(HTTP {response.status_code}{f', {code}' if code else ''})"
+                )
+            body = response.json()
+            records.extend(r for r in body.get("records", []) if isinstance(r, dict))
+            next_page = ((body.get("navigation") or {}).get("nextPage") or {}).get("uri")
+            if not next_page:
+                break
+            path, params = _same_server_path(next_page), None
+        else:
             raise TransientSmsError(
-                f"could not search RingCentral's message store (HTTP {response.status_code})"
+                f"the message store search had more than {MAX_STORE_PAGES} pages"
             )
-        records = response.json().get("records", [])
-        matches = [
-            r
-            for r in records
-            if r.get("subject") == sms.text
-            and any(t.get("phoneNumber") == sms.to_number for t in r.get("to", []))
-            and r.get("from", {}).get("phoneNumber") == sms.from_number
-        ]
-        return [str(r["id"]) for r in sorted(matches, key=lambda r: r.get("creationTime", ""))]
+        return matching_records(records, sms)
 
     def delivery(self, provider_message_id: str) -> Delivery:
-        response = self._call(store_limiter(), "GET", f"{STORE_PATH}/{provider_message_id}")
+        response = self._call(delivery_poll_limiter(), "GET", f"{STORE_PATH}/{provider_message_id}")
         if response.status_code != 200:
             raise TransientSmsError(f"could not read the status (HTTP {response.status_code})")
         record = response.json()
-        status, code = record.get("messageStatus", ""), record.get("deliveryErrorCode", "")
+        status = record.get("messageStatus", "")
+        # A2P records name the field errorCode; read either.
+        code = record.get("deliveryErrorCode") or record.get("errorCode") or ""
         if status == "Delivered":
             return Delivery("delivered")
         if status in ("DeliveryFailed", "SendingFailed"):
-            if reasons.carrier_gave_no_status(code):
-                return Delivery("unknown", code)
+            # Every code is reported as it is, "look again later" ones (SMS-CAR-104/199)
+            # included: what each means for the text is the status check's decision, from the
+            # table in smsapp/delivery_codes.py.
             return Delivery("failed", code or status)
-        return Delivery("pending")
+        return Delivery("pending")  # Queued or Sent: no receipt yet
 
     def _call(
         self,
@@ -144,7 +173,7 @@ class RingCentralBackend(BaseSmsBackend):
             raise AmbiguousSmsError(
                 f"no answer from RingCentral after sending ({_name(error)}): it may have gone out"
             ) from None
-        limiter.observe(response.headers)
+        limiter.observe(response.headers, throttled=response.status_code == 429)
         if response.status_code == 429:
             wait = retry_after(response, DEFAULT_RETRY_AFTER) or DEFAULT_RETRY_AFTER
             # The whole fleet stops: a request during the penalty would restart it.
@@ -156,6 +185,54 @@ class RingCentralBackend(BaseSmsBackend):
                 retry_after=paused,
             )
         return response
+
+
+def store_time(moment: datetime) -> str:
+    """The form of dateFrom/dateTo in RingCentral's reference and every official sample: UTC,
+    milliseconds, "Z" (2016-03-10T18:07:52.534Z). Other forms are not documented to work."""
+    utc = moment.astimezone(UTC)
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
+
+
+def matching_records(records: list[dict[str, Any]], sms: OutgoingSms) -> list[str]:
+    """Ids of the records that are this text, exact text matches first, each group oldest
+    first. Numbers are compared as parsed numbers (records write them "usually" as E.164)."""
+    wanted = _comparable(sms.text)
+    exact: list[dict[str, Any]] = []
+    shortened: list[dict[str, Any]] = []
+    for record in records:
+        sender = (record.get("from") or {}).get("phoneNumber", "")
+        recipients = [t.get("phoneNumber", "") for t in record.get("to") or []]
+        if not same_number(sender, sms.from_number):
+            continue
+        if not any(same_number(n, sms.to_number) for n in recipients):
+            continue
+        subject = _comparable(record.get("subject") or "")
+        if subject == wanted:
+            exact.append(record)
+        elif subject and wanted.startswith(subject):
+            # `subject` "replicates the message text"; whether it is ever shortened is not
+            # documented. A shortened subject still counts: taking it for absent would send the
+            # text again on every sweep (a duplicate each time), while the only risk of taking
+            # it is a different text of ours with the same beginning, to the same number, in
+            # the same minute, that no other message has claimed.
+            shortened.append(record)
+    return [str(r["id"]) for r in sorted(exact, key=_created) + sorted(shortened, key=_created)]
+
+
+def _created(record: dict[str, Any]) -> str:
+    return str(record.get("creationTime", ""))
+
+
+def _comparable(text: str) -> str:
+    # What a store may normalise: line endings and surrounding white space.
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _same_server_path(uri: str) -> str:
+    """navigation URIs are absolute; requests go to our configured server, path and query."""
+    parts = urlsplit(uri)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
 
 
 def _never_left(error: requests.RequestException) -> bool:

@@ -10,9 +10,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from smsapp.heartbeats import claim_silent_workers
 from smsapp.models import Message, MessageEvent
-from smsapp.services.sending import message_reconcile, stale_sending_after, uncertain_settle
+from smsapp.services.leases import lease_lapsed
+from smsapp.services.sending import message_reconcile
 from smsapp.services.timeline import enqueue_on_commit
+from smsapp.timing import stale_sending_after, uncertain_settle
 
 logger = logging.getLogger(__name__)
 Status = Message.Status
@@ -58,12 +61,16 @@ def messages_dispatch_due() -> int:
 
 
 def messages_reconcile_stuck() -> int:
-    """Messages abandoned in "sending" (a killed worker) or left "uncertain": settle them
-    against RingCentral's message store. Returns how many it looked at."""
+    """Messages abandoned in "sending" (their lease lapsed: the worker died; or, as a backstop,
+    older than the slowest attempt) or left "uncertain": settle them against RingCentral's
+    message store. Returns how many it looked at."""
     now = timezone.now()
+    abandoned = lease_lapsed() | Q(claimed_at__lte=now - stale_sending_after())
+    settled_enough = Q(uncertain_since__lte=now - uncertain_settle()) | Q(
+        uncertain_since__isnull=True, claimed_at__lte=now - uncertain_settle()
+    )
     stuck = Message.objects.filter(
-        Q(status=Status.SENDING, claimed_at__lte=now - stale_sending_after())
-        | Q(status=Status.UNCERTAIN, claimed_at__lte=now - uncertain_settle())
+        (Q(status=Status.SENDING) & abandoned) | (Q(status=Status.UNCERTAIN) & settled_enough)
     ).values_list("id", flat=True)[:BATCH]
     ids = list(stuck)
     for message_id in ids:
@@ -71,4 +78,26 @@ def messages_reconcile_stuck() -> int:
             message_reconcile(message_id=message_id)
         except Exception:  # one bad message must not stop the sweep; it stays for next time
             logger.exception("could not reconcile SMS #%s", message_id)
+    return len(ids)
+
+
+def messages_requeue_for_dead_workers() -> int:
+    """A worker that died without a clean shutdown may have reserved send tasks it never ran;
+    Redis returns them only after visibility_timeout. Queue a fresh task for every text still
+    waiting on one (a duplicate task is harmless: the claim lets one through). Returns how
+    many were queued again."""
+    dead = claim_silent_workers()
+    if not dead:
+        return 0
+    logger.warning("worker(s) stopped beating: %s; queuing their waiting texts again", dead)
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.QUEUED, dispatched_at__isnull=False, next_attempt_at__lte=now)
+            .values_list("id", flat=True)
+        )
+        Message.objects.filter(pk__in=ids).update(dispatched_at=now)
+        if ids:
+            enqueue_on_commit(ids)
     return len(ids)

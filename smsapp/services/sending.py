@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import DateTimeField, F, Q, Value
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from smsapp.backends import get_backend
@@ -20,24 +23,19 @@ from smsapp.backends.base import (
     TransientSmsError,
 )
 from smsapp.models import Message
+from smsapp.services.leases import lease_expiry, lease_kept_alive, lease_lapsed, new_holder
 from smsapp.services.timeline import enqueue_on_commit, transition
+from smsapp.timing import stale_sending_after, uncertain_settle
 
+logger = logging.getLogger(__name__)
 Status = Message.Status
 # First delivery-status look after RingCentral accepted a text.
 FIRST_STATUS_CHECK = timedelta(seconds=10)
 # An uncertain outcome that cannot be checked for this long becomes a failure a person sees.
 UNCERTAIN_GIVE_UP = timedelta(days=1)
-
-
-def stale_sending_after() -> timedelta:
-    """A message in "sending" longer than this was abandoned (SMS_STALE_SENDING_SECONDS):
-    reconciling any earlier could resend a text still in flight."""
-    return timedelta(seconds=settings.SMS_STALE_SENDING_SECONDS)
-
-
-def uncertain_settle() -> timedelta:
-    """How old an uncertain attempt must be before its absence from the store is believed."""
-    return timedelta(seconds=settings.SMS_UNCERTAIN_SETTLE_SECONDS)
+# Margin around an attempt's window when searching the store: our clock and RingCentral's may
+# differ, and creationTime is RingCentral's.
+CLOCK_MARGIN = timedelta(minutes=2)
 
 
 def backoff(attempt: int) -> timedelta:
@@ -49,13 +47,19 @@ def backoff(attempt: int) -> timedelta:
 def message_send(*, message_id: int) -> str:
     """The send task's body. Returns what happened, in words, for the worker log."""
     now = timezone.now()
+    holder = new_holder()
+    # The claim and the lease are one UPDATE: there is no moment when the message is
+    # "sending" without a lease that says whether its sender is alive.
     claimed = transition(
         message_id,
         from_statuses=[Status.QUEUED],
         to=Status.SENDING,
-        event="Sending",
+        event=f"Sending ({holder})",
         only_if=Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
         claimed_at=now,
+        lease_holder=holder,
+        lease_expires_at=lease_expiry(),
+        uncertain_since=None,
     )
     if not claimed:
         # A redelivered task (worker killed, or visibility timeout) or a duplicate dispatch:
@@ -66,11 +70,32 @@ def message_send(*, message_id: int) -> str:
         return f"skipped: message is {current or 'gone'}"
     message = Message.objects.get(pk=message_id)
     sms = OutgoingSms(message.from_number, message.to_number, message.text)
-    try:
-        provider_id = get_backend().send(sms)
-    except SmsError as error:
-        return _record_failure(message, error)
-    _record_sent(message, provider_id, "Accepted by RingCentral", from_status=Status.SENDING)
+    with lease_kept_alive(message_id, holder):
+        try:
+            provider_id = get_backend().send(sms)
+        except SmsError as error:
+            failure: SmsError | None = error
+        else:
+            failure = None
+    if failure is not None:
+        return _record_failure(message, failure, holder)
+    if not _record_sent(
+        message,
+        provider_id,
+        "Accepted by RingCentral",
+        from_statuses=[Status.SENDING, Status.UNCERTAIN],
+        holder=holder,
+        count_attempt=True,
+    ):
+        # Our lease lapsed while the call ran (the database was unreachable for longer than
+        # SMS_LEASE_SECONDS) and the sweeper settled the message meanwhile.
+        logger.warning(
+            "SMS #%s was accepted as %s after its attempt had been taken over; the sweeper's "
+            "store lookup decides it",
+            message_id,
+            provider_id,
+        )
+        return f"sent as {provider_id}, but the attempt had been taken over"
     return f"sent as {provider_id}"
 
 
@@ -82,21 +107,34 @@ def message_reconcile(*, message_id: int) -> str:
     if message is None:
         return "skipped: gone"
     if message.status == Status.SENDING:
-        cutoff = now - stale_sending_after()
+        # Abandoned: its holder stopped renewing the lease (died), or, as a backstop, it is
+        # older than the slowest attempt could be.
         if not transition(
             message_id,
             from_statuses=[Status.SENDING],
             to=Status.UNCERTAIN,
             event="The send was interrupted (worker stopped?): checking RingCentral",
-            only_if=Q(claimed_at__lte=cutoff),
+            only_if=lease_lapsed() | Q(claimed_at__lte=now - stale_sending_after()),
+            attempts=F("attempts") + 1,
+            # The holder was last alive when its lease ran out: its request, if any, left
+            # before then, so the settle time counts from there, not from this sweep.
+            uncertain_since=Least(
+                Coalesce(F("lease_expires_at"), Value(now)),
+                Value(now),
+                output_field=DateTimeField(),
+            ),
+            lease_expires_at=None,
         ):
             return "skipped: still sending"
+        message.refresh_from_db()
     elif message.status != Status.UNCERTAIN:
         return f"skipped: message is {message.status}"
     since = message.claimed_at or message.created_at
+    # The attempt's request left between the claim and the moment its outcome became unknown.
+    until = message.uncertain_since or now
     sms = OutgoingSms(message.from_number, message.to_number, message.text)
     try:
-        candidates = get_backend().find_sent(sms, since)
+        candidates = get_backend().find_sent(sms, since - CLOCK_MARGIN, until + CLOCK_MARGIN)
     except SmsError as error:
         if now - since > UNCERTAIN_GIVE_UP:
             _fail(
@@ -119,10 +157,10 @@ def message_reconcile(*, message_id: int) -> str:
             message,
             found[0],
             "Found in RingCentral's message store: the attempt went out",
-            from_status=Status.UNCERTAIN,
+            from_statuses=[Status.UNCERTAIN],
         )
         return f"reconciled: sent as {found[0]}"
-    if now - since < uncertain_settle():
+    if now - until < uncertain_settle():
         # Absent right after the attempt is not yet proof: an accepted text may take a moment
         # to show in the store. The sweeper asks again once the attempt is old enough.
         return "still uncertain: not in the message store yet"
@@ -136,8 +174,11 @@ def message_reconcile(*, message_id: int) -> str:
         from_statuses=[Status.UNCERTAIN],
         to=Status.QUEUED,
         event="Not in RingCentral's message store: sending again",
+        # A holder that is still alive (its lease renewed) may yet record the outcome.
+        only_if=lease_lapsed(),
         next_attempt_at=now,
         dispatched_at=now,
+        uncertain_since=None,
     ):
         enqueue_on_commit([message_id])
     return "reconciled: not sent, queued again"
@@ -146,45 +187,60 @@ def message_reconcile(*, message_id: int) -> str:
 # -- outcomes -----------------------------------------------------------------------------
 
 
-def _record_sent(message: Message, provider_id: str, event: str, *, from_status: str) -> None:
+def _record_sent(
+    message: Message,
+    provider_id: str,
+    event: str,
+    *,
+    from_statuses: list[str],
+    holder: str | None = None,
+    count_attempt: bool = False,
+) -> bool:
     now = timezone.now()
-    transition(
+    return transition(
         message.pk,
-        from_statuses=[from_status],
+        from_statuses=from_statuses,
         to=Status.SENT,
         event=f"{event} (id {provider_id})",
+        # The attempt's own answer counts only while the attempt is still the message's.
+        only_if=Q(lease_holder=holder) if holder else None,
         provider_message_id=provider_id,
         sent_at=now,
-        attempts=F("attempts") + (1 if from_status == Status.SENDING else 0),
+        attempts=F("attempts") + (1 if count_attempt else 0),
         next_status_check_at=now + FIRST_STATUS_CHECK,
         held_since=None,
+        lease_expires_at=None,
+        uncertain_since=None,
         error_code="",
         error_reason="",
     )
 
 
-def _record_failure(message: Message, error: SmsError) -> str:
+def _record_failure(message: Message, error: SmsError, holder: str) -> str:
     now = timezone.now()
     if isinstance(error, AmbiguousSmsError):
-        transition(
-            message.pk,
-            from_statuses=[Status.SENDING],
+        if _end_attempt(
+            message,
+            holder,
             to=Status.UNCERTAIN,
             event=f"{error.reason}: checking RingCentral before any retry",
             event_code="AMBIGUOUS",
             attempts=F("attempts") + 1,
-        )
-        return message_reconcile(message_id=message.pk)
+            uncertain_since=now,
+        ):
+            return message_reconcile(message_id=message.pk)
+        return "taken over: the sweeper settles it"
     if isinstance(error, PermanentSmsError):
-        _fail(message, Status.SENDING, error.code, error.reason, count_attempt=True)
+        _fail(message, Status.SENDING, error.code, error.reason, count_attempt=True, holder=holder)
         return f"failed: {error.code}"
     if isinstance(error, AuthWaitSmsError):
-        return _hold_for_auth(message, error, now)
+        return _hold_for_auth(message, error, now, holder)
     if isinstance(error, RateLimitedSmsError):
         # Not processed by RingCentral: no attempt used. A little jitter spreads the restart.
         wait = timedelta(seconds=(error.retry_after or 30) + random.uniform(0, 2))
         _requeue(
             message,
+            holder,
             now + wait,
             f"Waiting {wait.total_seconds():.0f} s: {error.reason}",
             error.code,
@@ -200,6 +256,7 @@ def _record_failure(message: Message, error: SmsError) -> str:
             error.code or "TRANSIENT",
             f"Not sent after {attempts} attempts: {error.reason}",
             count_attempt=True,
+            holder=holder,
         )
         return "failed: attempts exhausted"
     wait = backoff(attempts)
@@ -207,6 +264,7 @@ def _record_failure(message: Message, error: SmsError) -> str:
         wait = max(wait, timedelta(seconds=error.retry_after))
     _requeue(
         message,
+        holder,
         now + wait,
         f"Attempt {attempts} failed ({error.reason}); retrying in {wait.total_seconds():.0f} s",
         error.code,
@@ -215,7 +273,7 @@ def _record_failure(message: Message, error: SmsError) -> str:
     return f"retrying in {wait.total_seconds():.0f} s"
 
 
-def _hold_for_auth(message: Message, error: AuthWaitSmsError, now: datetime) -> str:
+def _hold_for_auth(message: Message, error: AuthWaitSmsError, now: datetime, holder: str) -> str:
     held_since = message.held_since or now
     hold = timedelta(seconds=settings.SMS_AUTH_HOLD_SECONDS)
     if now - held_since >= hold:
@@ -225,11 +283,13 @@ def _hold_for_auth(message: Message, error: AuthWaitSmsError, now: datetime) -> 
             error.code or "AUTH",
             f"Waited {hold.total_seconds() / 60:.0f} min for a working RingCentral login: "
             f"{error.reason}",
+            holder=holder,
         )
         return "failed: RingCentral login problem outlasted the hold time"
     wait = timedelta(seconds=error.retry_after or 60)
     _requeue(
         message,
+        holder,
         now + wait,
         f"Waiting for RingCentral login: {error.reason}",
         error.code,
@@ -241,6 +301,7 @@ def _hold_for_auth(message: Message, error: AuthWaitSmsError, now: datetime) -> 
 
 def _requeue(
     message: Message,
+    holder: str,
     when: datetime,
     event: str,
     code: str,
@@ -250,9 +311,9 @@ def _requeue(
 ) -> None:
     # dispatched_at=None hands it to the dispatcher, which queues it once `when` has come:
     # no long Celery ETA that Redis could redeliver twice.
-    transition(
-        message.pk,
-        from_statuses=[Status.SENDING],
+    _end_attempt(
+        message,
+        holder,
         to=Status.QUEUED,
         event=event,
         event_code=code,
@@ -265,8 +326,28 @@ def _requeue(
     )
 
 
+def _end_attempt(message: Message, holder: str, *, to: str, event: str, **fields: Any) -> bool:
+    """Leave "sending" with the attempt's outcome, releasing its lease; a no-op when the
+    attempt is no longer the message's (the sweeper took it over after the lease lapsed)."""
+    return transition(
+        message.pk,
+        from_statuses=[Status.SENDING],
+        to=to,
+        event=event,
+        only_if=Q(lease_holder=holder),
+        lease_expires_at=None,
+        **fields,
+    )
+
+
 def _fail(
-    message: Message, from_status: str, code: str, reason: str, *, count_attempt: bool = False
+    message: Message,
+    from_status: str,
+    code: str,
+    reason: str,
+    *,
+    count_attempt: bool = False,
+    holder: str | None = None,
 ) -> None:
     transition(
         message.pk,
@@ -274,9 +355,11 @@ def _fail(
         to=Status.FAILED,
         event=reason,
         event_code=code,
+        only_if=Q(lease_holder=holder) if holder else None,
         attempts=F("attempts") + (1 if count_attempt else 0),
         error_code=code,
         error_reason=reason,
         held_since=None,
         next_attempt_at=None,
+        lease_expires_at=None,
     )

@@ -50,7 +50,8 @@ def sms_settings(rc_settings):
     rc_settings.SMS_RETRY_BASE_SECONDS = 0.2
     rc_settings.SMS_RETRY_MAX_SECONDS = 1.0
     rc_settings.SMS_MAX_ATTEMPTS = 4
-    rc_settings.SMS_STALE_SENDING_SECONDS = 3.0
+    rc_settings.SMS_LEASE_SECONDS = 2.0
+    rc_settings.SMS_STALE_SENDING_SECONDS = None  # derived from the worst attempt
     rc_settings.SMS_REDISPATCH_SECONDS = 3.0
     rc_settings.SMS_UNCERTAIN_SETTLE_SECONDS = 2.0
     rc_settings.SMS_DISPATCH_INTERVAL = 0.5

@@ -57,6 +57,7 @@ def process_env(settings) -> dict[str, str]:
         "SMS_RETRY_MAX_SECONDS",
         "SMS_MAX_ATTEMPTS",
         "SMS_STALE_SENDING_SECONDS",
+        "SMS_LEASE_SECONDS",
         "SMS_REDISPATCH_SECONDS",
         "SMS_UNCERTAIN_SETTLE_SECONDS",
         "SMS_AUTH_HOLD_SECONDS",
@@ -65,7 +66,11 @@ def process_env(settings) -> dict[str, str]:
         "SMS_SWEEP_INTERVAL",
         "SMS_STATUS_POLL_INTERVAL",
     ):
-        env[name] = str(getattr(settings, name))
+        value = getattr(settings, name)
+        if value is None:
+            env.pop(name, None)  # unset: the worker derives it as these settings do
+        else:
+            env[name] = str(value)
     return env
 
 

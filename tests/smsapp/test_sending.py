@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from smsapp import services
 from smsapp.models import Message
+from smsapp.timing import stale_sending_seconds
 
 pytestmark = pytest.mark.django_db
 Status = Message.Status
@@ -34,7 +35,9 @@ def _make_due(message: Message) -> None:
 def _age_attempt(message: Message, settings) -> None:
     """As if the uncertain attempt was made longer ago than the settle time."""
     settle = timedelta(seconds=settings.SMS_UNCERTAIN_SETTLE_SECONDS + 1)
-    Message.objects.filter(pk=message.pk).update(claimed_at=timezone.now() - settle)
+    Message.objects.filter(pk=message.pk).update(
+        claimed_at=timezone.now() - settle, uncertain_since=timezone.now() - settle
+    )
 
 
 def _events(message: Message) -> list[str]:
@@ -191,12 +194,27 @@ def test_reconciling_never_takes_another_messages_record(sms_settings, simulator
     assert simulator.counters()["sms_accepted"] == 2
 
 
-def test_a_send_abandoned_in_sending_is_settled_by_the_sweeper(sms_settings, simulator):
+def _claimed_by_a_worker(message: Message, *, lease_left: float, claimed_ago: float = 1) -> None:
+    """As if a worker claimed it `claimed_ago` s ago and its lease runs `lease_left` s more
+    (negative: it lapsed, the worker died before calling RingCentral)."""
+    now = timezone.now()
+    Message.objects.filter(pk=message.pk).update(
+        status=Status.SENDING,
+        claimed_at=now - timedelta(seconds=claimed_ago),
+        lease_holder="elsewhere:1:dead",
+        lease_expires_at=now + timedelta(seconds=lease_left),
+    )
+
+
+def test_a_send_whose_lease_lapsed_is_settled_at_once_not_after_an_age(sms_settings, simulator):
     [message] = _create("+16505550101")
-    old = timezone.now() - timedelta(minutes=5)
-    # A worker that claimed it and died before calling RingCentral.
-    Message.objects.filter(pk=message.pk).update(status=Status.SENDING, claimed_at=old)
+    _claimed_by_a_worker(message, lease_left=-1, claimed_ago=3)
     assert services.messages_reconcile_stuck() == 1
+    message.refresh_from_db()
+    # Not in the store, but only just abandoned: it waits out the settle time, then goes.
+    assert message.status == Status.UNCERTAIN
+    _age_attempt(message, sms_settings)
+    services.messages_reconcile_stuck()
     message.refresh_from_db()
     assert message.status == Status.QUEUED
     message = _send(message)
@@ -204,11 +222,16 @@ def test_a_send_abandoned_in_sending_is_settled_by_the_sweeper(sms_settings, sim
     assert simulator.counters()["sms_accepted"] == 1
 
 
-def test_a_send_in_progress_is_left_alone(sms_settings):
+def test_a_send_with_a_live_lease_is_left_alone_until_the_backstop_age(sms_settings):
     [message] = _create("+16505550101")
-    Message.objects.filter(pk=message.pk).update(status=Status.SENDING, claimed_at=timezone.now())
+    _claimed_by_a_worker(message, lease_left=60)
     assert services.messages_reconcile_stuck() == 0
     assert services.message_send(message_id=message.pk) == "skipped: still sending"
+    # A lease renewed for longer than any attempt can take: the attempt hung; settle it.
+    _claimed_by_a_worker(message, lease_left=60, claimed_ago=stale_sending_seconds() + 1)
+    assert services.messages_reconcile_stuck() == 1
+    message.refresh_from_db()
+    assert message.status == Status.UNCERTAIN
 
 
 def test_rejected_credentials_hold_the_text_then_fail_naming_the_login(sms_settings, simulator):
