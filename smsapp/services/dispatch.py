@@ -20,6 +20,8 @@ from smsapp.timing import stale_sending_after, uncertain_settle
 logger = logging.getLogger(__name__)
 Status = Message.Status
 BATCH = 200
+# How soon after its outcome became unknown an uncertain text is looked up again.
+UNCERTAIN_RECHECK = timedelta(seconds=5)
 
 
 def messages_dispatch_due() -> int:
@@ -66,8 +68,12 @@ def messages_reconcile_stuck() -> int:
     message store. Returns how many it looked at."""
     now = timezone.now()
     abandoned = lease_lapsed() | Q(claimed_at__lte=now - stale_sending_after())
-    settled_enough = Q(uncertain_since__lte=now - uncertain_settle()) | Q(
-        uncertain_since__isnull=True, claimed_at__lte=now - uncertain_settle()
+    # An uncertain text is looked up on every sweep once a few seconds have passed (lists lag
+    # accepted texts): finding it is proof at once, so staff see "sent" within a sweep, not
+    # after the settle time. Only absence waits for the settle time (message_reconcile).
+    recheck_before = now - min(UNCERTAIN_RECHECK, uncertain_settle())
+    settled_enough = Q(uncertain_since__lte=recheck_before) | Q(
+        uncertain_since__isnull=True, claimed_at__lte=recheck_before
     )
     stuck = Message.objects.filter(
         (Q(status=Status.SENDING) & abandoned) | (Q(status=Status.UNCERTAIN) & settled_enough)
