@@ -314,5 +314,12 @@ SMS_UNCERTAIN_SETTLE_SECONDS = _positive_float("SMS_UNCERTAIN_SETTLE_SECONDS", 3
 # died are queued again sooner, once its heartbeat stops (smsapp.heartbeats). A duplicate task
 # is harmless: the claim lets one through. Must stay below the broker's visibility_timeout.
 SMS_REDISPATCH_SECONDS = _positive_float("SMS_REDISPATCH_SECONDS", 300.0)
+# At most this many recipients in one send (form, send_sms, the service): a slip of the paste
+# must not queue hours of RingCentral's limit in one click.
+SMS_MAX_RECIPIENTS = int(_positive_float("SMS_MAX_RECIPIENTS", 100))
+# Above this many recipients the form asks for a confirmation showing the count and segments.
+SMS_CONFIRM_RECIPIENTS_ABOVE = int(_positive_float("SMS_CONFIRM_RECIPIENTS_ABOVE", 10))
+# A text can be scheduled at most this many days ahead.
+SMS_MAX_SCHEDULE_DAYS = int(_positive_float("SMS_MAX_SCHEDULE_DAYS", 365))
 # Default region for numbers typed without a country code (ISO 3166 code, e.g. US, GB).
 SMS_DEFAULT_REGION = _str("SMS_DEFAULT_REGION", "US")
