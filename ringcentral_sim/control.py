@@ -14,8 +14,12 @@ class SimulatorControl:
         self._http = requests.Session()
 
     def _call(self, method: str, path: str, payload: Any = None) -> Any:
+        # Always a JSON body: the simulator refuses changes sent any other way.
         response = self._http.request(
-            method, f"{self.url}/_sim/{path}", json=payload, timeout=self._timeout
+            method,
+            f"{self.url}/_sim/{path}",
+            json=None if method == "GET" else (payload if payload is not None else {}),
+            timeout=self._timeout,
         )
         if response.status_code != 200:
             raise ValueError(f"simulator control {path}: {response.json().get('error')}")

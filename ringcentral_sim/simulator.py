@@ -169,6 +169,9 @@ class Simulator:
             return Response.of_json(404, ApiError(404, "CMN-102", "Resource not found").body())
         group, handler, params = route
         if group is None:  # control API and inbox page: no auth, limits or faults
+            refusal = _local_only(request)
+            if refusal is not None:
+                return refusal
             with self._lock:
                 return self._guarded(handler, request, params)
         with self._lock:
@@ -569,6 +572,33 @@ def _int_or_none(value: str | None) -> int | None:
         return int(value) if value else None
     except ValueError:
         return None
+
+
+# Names that can only mean this machine. A browser sends the name it resolved in Host, so a
+# page on a rebinding domain (evil.example -> 127.0.0.1) still says "evil.example".
+_LOOPBACK_NAMES = re.compile(r"^(localhost|[\w-]+\.localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$")
+
+
+def _local_only(request: Request) -> Response | None:
+    """The control API and the inbox answer only this machine's own requests: loopback Host
+    (and Origin, when a browser sends one), and JSON bodies for changes. A web page open in a
+    developer's browser can send "simple" cross-site POSTs (form or text/plain bodies, any
+    Host through DNS rebinding); with these rules it can neither reconfigure nor read it."""
+    if not (request.path.startswith("/_sim/") or request.path == "/"):
+        return None  # the API's own unauthenticated version endpoint stays open
+    host = request.headers.get("host", "")
+    origin = request.headers.get("origin")
+    if not _LOOPBACK_NAMES.match(host):
+        return Response.of_json(403, {"error": "the control API answers only loopback hosts"})
+    if origin is not None:
+        origin_host = origin.split("://", 1)[-1]
+        if not origin.startswith(("http://", "https://")) or not _LOOPBACK_NAMES.match(origin_host):
+            return Response.of_json(403, {"error": "cross-origin requests are refused"})
+    if request.method in ("POST", "PUT", "DELETE"):
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            return Response.of_json(415, {"error": "send application/json"})
+    return None
 
 
 def _control_error(message: str) -> Response:

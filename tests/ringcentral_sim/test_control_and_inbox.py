@@ -121,3 +121,49 @@ def test_command_line_switches_for_the_real_store_and_no_password_grant():
     assert plain.password_grant_allowed is True
     assert plain.store_numbers_without_plus is False
     assert plain.store_list_lag_seconds == 0
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"Content-Type": "text/plain"}, 415),  # a cross-site "simple" POST
+        ({"Content-Type": "application/x-www-form-urlencoded"}, 415),
+        ({"Content-Type": "application/json", "Host": "evil.example"}, 403),  # DNS rebinding
+        ({"Content-Type": "application/json", "Origin": "http://evil.example"}, 403),
+        ({"Content-Type": "application/json", "Origin": "null"}, 403),
+    ],
+)
+def test_the_control_api_refuses_what_a_web_page_could_send(simulator, headers, status):
+    before = simulator.config()["latency_ms"]
+    response = requests.post(
+        f"{simulator.url}/_sim/config", data='{"latency_ms": 999}', headers=headers, timeout=10
+    )
+    assert response.status_code == status
+    assert simulator.config()["latency_ms"] == before
+    assert requests.post(
+        f"{simulator.url}/_sim/reset", headers=headers, timeout=10
+    ).status_code == (status)
+
+
+def test_the_inbox_and_control_reads_refuse_a_rebinding_host(simulator):
+    for path in ("/", "/_sim/messages", "/_sim/config"):
+        response = requests.get(
+            f"{simulator.url}{path}", headers={"Host": "evil.example"}, timeout=10
+        )
+        assert response.status_code == 403
+
+
+def test_local_json_requests_and_the_api_version_still_work(simulator):
+    response = requests.post(
+        f"{simulator.url}/_sim/config",
+        json={"latency_ms": 5},
+        headers={"Origin": simulator.url, "Host": "localhost"},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    assert simulator.config()["latency_ms"] == 5
+    # The app reaches the API from other hosts (docker compose): only /_sim and / are local.
+    api = requests.get(
+        f"{simulator.url}/restapi/v1.0", headers={"Host": "simulator:8765"}, timeout=10
+    )
+    assert api.status_code == 200
