@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import redis
 from django.conf import settings
@@ -12,18 +13,56 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from auth_tokens.status import BLOCKED, NOT_CONFIGURED, THROTTLED, token_status
+from smsapp.backends import get_backend
+from smsapp.services.messages import E164
 
 TOKEN_VIEW_PERMISSION = "auth_tokens.view_ringcentraltoken"  # noqa: S105 - a permission name
+
+
+SEND_PERMISSION = "smsapp.send_sms"
 
 
 def uses_ringcentral() -> bool:
     return settings.SMS_BACKEND in ("ringcentral", "smsapp.backends.ringcentral.RingCentralBackend")
 
 
+def configuration_problems() -> list[str]:
+    """Settings that make real sending impossible, in one line each (for /healthz and admins).
+    Start-up validation catches most; these are the ones that start fine and fail later."""
+    problems = []
+    if not settings.DEBUG and not get_backend().sends_for_real:
+        problems.append(
+            f"SMS_BACKEND={settings.SMS_BACKEND} does not send texts: they are marked sent "
+            "but nobody receives them (set SMS_BACKEND=ringcentral)"
+        )
+    if uses_ringcentral():
+        url = urlsplit(settings.RINGCENTRAL_SERVER_URL)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            problems.append("RINGCENTRAL_SERVER_URL is not an http(s) URL with a host")
+        if not E164.match(settings.SMS_FROM_NUMBER or ""):
+            problems.append("SMS_FROM_NUMBER is not an E.164 number like +16505550100")
+    return problems
+
+
 def sending_banner(request: HttpRequest) -> dict[str, Any]:
     """Context processor: a banner when texts cannot go out until time passes or someone acts."""
     user = getattr(request, "user", None)
-    if not (user and user.is_authenticated and uses_ringcentral()):
+    # Only people who send (or look after the login) see it: it names the RingCentral user
+    # and server, which are none of anyone else's business.
+    if not (user and user.is_authenticated):
+        return {}
+    if not (user.has_perm(SEND_PERMISSION) or user.has_perm(TOKEN_VIEW_PERMISSION)):
+        return {}
+    if not settings.DEBUG and not get_backend().sends_for_real:
+        return {
+            "sending_banner": {
+                "text": "Texts are not being sent: this server is set up to only pretend "
+                "(a test setting). An admin must switch it to RingCentral.",
+                "hint": "",
+                "admin_link": False,
+            }
+        }
+    if not uses_ringcentral():
         return {}
     status = token_status()
     if not status.needs_attention:
@@ -57,7 +96,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
     """Database, broker and token state: 200 when texts can go out (or will by themselves),
     503 when something is down or needs a person."""
     checks: dict[str, Any] = {"database": _database(), "broker": _broker()}
-    healthy = checks["database"] == "ok" and checks["broker"] == "ok"
+    problems = configuration_problems()
+    checks["configuration"] = problems or "ok"
+    healthy = checks["database"] == "ok" and checks["broker"] == "ok" and not problems
     if uses_ringcentral() and checks["database"] == "ok":
         status = token_status()
         checks["tokens"] = {"state": status.state, "summary": status.summary}

@@ -47,13 +47,26 @@ class RateLimitedSmsError(TransientSmsError):
 class AuthWaitSmsError(TransientSmsError):
     """No usable RingCentral login right now (throttled, rejected, unreachable): hold it."""
 
+    waiting_for = "a working RingCentral login"
+
 
 class AmbiguousSmsError(SmsError):
     """The request may have been processed (timeout or dropped connection after it left):
     resending blindly could text someone twice, so look it up first."""
 
 
+class ConfigurationSmsError(AuthWaitSmsError):
+    """The settings make sending impossible (e.g. RINGCENTRAL_SERVER_URL is no URL): nothing
+    left, so the text is held like a login problem until an admin fixes them."""
+
+    waiting_for = "the RingCentral settings to be fixed"
+
+
 class BaseSmsBackend:
+    # False for backends that only pretend (console, locmem): in production that means texts
+    # are marked sent while nobody receives them, which /healthz and the banner then say.
+    sends_for_real = True
+
     def send(self, sms: OutgoingSms) -> str:
         """Send one text; return the provider's message id or raise an SmsError."""
         raise NotImplementedError

@@ -10,6 +10,8 @@ from smsapp.backends.base import BaseSmsBackend, Delivery, OutgoingSms
 
 
 class ConsoleBackend(BaseSmsBackend):
+    sends_for_real = False
+
     def send(self, sms: OutgoingSms) -> str:
         provider_id = f"console-{uuid.uuid4().hex[:12]}"
         sys.stdout.write(f"[sms {provider_id}] {sms.from_number} -> {sms.to_number}: {sms.text}\n")

@@ -19,6 +19,7 @@ from smsapp.backends.base import (
     AmbiguousSmsError,
     AuthWaitSmsError,
     BaseSmsBackend,
+    ConfigurationSmsError,
     Delivery,
     OutgoingSms,
     PermanentSmsError,
@@ -167,6 +168,15 @@ class RingCentralBackend(BaseSmsBackend):
                 code=error.code or type(error).__name__,
                 retry_after=getattr(error, "retry_after", None) or AUTH_RECHECK_SECONDS,
             ) from None
+        except _UNUSABLE_URL as error:
+            # Raised before any connection: nothing left, and no retry can help until an
+            # admin fixes the setting. Not an "uncertain" send: it certainly did not go out.
+            raise ConfigurationSmsError(
+                "RINGCENTRAL_SERVER_URL is not a usable http(s) URL "
+                f"({_name(error)}): a configuration problem an admin must fix",
+                code="CONFIG",
+                retry_after=AUTH_RECHECK_SECONDS,
+            ) from None
         except requests.RequestException as error:
             if not sends or _never_left(error):
                 raise TransientSmsError(f"could not reach RingCentral ({_name(error)})") from None
@@ -233,6 +243,15 @@ def _same_server_path(uri: str) -> str:
     """navigation URIs are absolute; requests go to our configured server, path and query."""
     parts = urlsplit(uri)
     return f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
+# requests' errors for a URL it cannot even try (no scheme, an unknown scheme, no host).
+_UNUSABLE_URL = (
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.InvalidURL,
+    requests.exceptions.URLRequired,
+)
 
 
 def _never_left(error: requests.RequestException) -> bool:

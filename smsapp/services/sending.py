@@ -281,8 +281,7 @@ def _hold_for_auth(message: Message, error: AuthWaitSmsError, now: datetime, hol
             message,
             Status.SENDING,
             error.code or "AUTH",
-            f"Waited {hold.total_seconds() / 60:.0f} min for a working RingCentral login: "
-            f"{error.reason}",
+            f"Waited {hold.total_seconds() / 60:.0f} min for {error.waiting_for}: {error.reason}",
             holder=holder,
         )
         return "failed: RingCentral login problem outlasted the hold time"
@@ -291,7 +290,7 @@ def _hold_for_auth(message: Message, error: AuthWaitSmsError, now: datetime, hol
         message,
         holder,
         now + wait,
-        f"Waiting for RingCentral login: {error.reason}",
+        f"Waiting for {error.waiting_for}: {error.reason}",
         error.code,
         count_attempt=False,
         held_since=held_since,
