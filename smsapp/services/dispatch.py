@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+import redis
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -92,7 +93,11 @@ def messages_requeue_for_dead_workers() -> int:
     Redis returns them only after visibility_timeout. Queue a fresh task for every text still
     waiting on one (a duplicate task is harmless: the claim lets one through). Returns how
     many were queued again."""
-    dead = claim_silent_workers()
+    try:
+        dead = claim_silent_workers()
+    except redis.RedisError as error:  # the sweep's other half must still run
+        logger.warning("could not read worker heartbeats: %s", error)
+        return 0
     if not dead:
         return 0
     logger.warning("worker(s) stopped beating: %s; queuing their waiting texts again", dead)

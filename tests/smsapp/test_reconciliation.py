@@ -219,3 +219,9 @@ def test_a_clean_shutdown_says_goodbye_and_queues_nothing_again(sms_settings):
     worker.stop()
     assert redis.Redis.from_url(sms_settings.REDIS_URL).zscore(KEY, worker.name) is None
     assert services.messages_requeue_for_dead_workers() == 0
+
+
+@pytest.mark.django_db
+def test_without_redis_the_sweep_still_settles_abandoned_sends(sms_settings, simulator):
+    sms_settings.REDIS_URL = "redis://127.0.0.1:6399/0"  # nothing listens there
+    assert services.messages_requeue_for_dead_workers() == 0
