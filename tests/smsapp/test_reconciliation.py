@@ -222,6 +222,6 @@ def test_a_clean_shutdown_says_goodbye_and_queues_nothing_again(sms_settings):
 
 
 @pytest.mark.django_db
-def test_without_redis_the_sweep_still_settles_abandoned_sends(sms_settings, simulator):
+def test_unreadable_heartbeats_raise_nothing_so_the_sweep_goes_on(sms_settings, simulator):
     sms_settings.REDIS_URL = "redis://127.0.0.1:6399/0"  # nothing listens there
     assert services.messages_requeue_for_dead_workers() == 0
