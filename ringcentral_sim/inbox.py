@@ -15,20 +15,37 @@ th,td{text-align:left;padding:.5rem .75rem;border-bottom:1px solid #d8dce2;verti
 th{background:#eef1f5}
 td.text{white-space:pre-wrap;word-break:break-word}
 .status-Delivered{color:#116329}.status-DeliveryFailed,.status-SendingFailed{color:#a40e26}
+.tools{margin:0 0 1rem}.tools a{margin-right:1rem}
+/* Phones: one card per text instead of six squeezed columns. */
+@media (max-width:40rem){
+  main{padding:.75rem}
+  thead{display:none}
+  table,tbody,tr,td{display:block;width:auto}
+  tr{border-bottom:2px solid #d8dce2;padding:.5rem 0}
+  td{border:0;padding:.15rem .75rem}
+  td[data-label]::before{content:attr(data-label) ": ";font-weight:600}
+  td.text{font-size:1.05rem}
+}
 """
 
 
-def page(records: list[dict[str, Any]]) -> str:
+def page(records: list[dict[str, Any]], *, refresh_seconds: int = 0) -> str:
+    """The inbox; it reloads itself only when asked (?refresh=N): a page that reloads every
+    few seconds is unusable on a phone, and loses the reader's place."""
     rows = "\n".join(_row(r) for r in records) or (
         '<tr><td colspan="6">No texts yet. Send one from the app and it shows up here.</td></tr>'
     )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="refresh" content="3">
+{f'<meta http-equiv="refresh" content="{refresh_seconds}">' if refresh_seconds else ""}
 <title>RingCentral simulator: inbox</title><style>{STYLE}</style></head>
 <body><header><h1>RingCentral simulator: texts received ({len(records)})</h1></header>
-<main><table>
+<main><p class="tools"><a href="/">Refresh</a>{
+        '<a href="/">Stop refreshing</a>'
+        if refresh_seconds
+        else '<a href="/?refresh=5">Refresh every 5 s</a>'
+    }</p><table>
 <thead><tr><th scope="col">Received</th><th scope="col">From</th><th scope="col">To</th>
 <th scope="col">Text</th><th scope="col">Status</th><th scope="col">Id</th></tr></thead>
 <tbody>
@@ -42,9 +59,10 @@ def _row(record: dict[str, Any]) -> str:
     status = record["messageStatus"]
     detail = f" ({record['deliveryErrorCode']})" if "deliveryErrorCode" in record else ""
     return (
-        f"<tr><td>{escape(record['creationTime'])}</td>"
-        f"<td>{escape(record['from']['phoneNumber'])}</td><td>{escape(to)}</td>"
+        f'<tr><td data-label="Received">{escape(record["creationTime"])}</td>'
+        f'<td data-label="From">{escape(record["from"]["phoneNumber"])}</td>'
+        f'<td data-label="To">{escape(to)}</td>'
         f'<td class="text">{escape(record["subject"])}</td>'
-        f'<td class="status-{escape(status)}">{escape(status + detail)}</td>'
-        f"<td>{record['id']}</td></tr>"
+        f'<td data-label="Status" class="status-{escape(status)}">{escape(status + detail)}</td>'
+        f'<td data-label="Id">{record["id"]}</td></tr>'
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import time
 import zlib
 from collections import Counter
 from collections.abc import Callable
@@ -153,7 +154,9 @@ class MessageStore:
     """Not thread-safe on its own: the simulator calls it under its state lock."""
 
     def __init__(self) -> None:
-        self._ids = itertools.count(1_000_000_001)
+        # Ids from the clock (milliseconds, int64 like RingCentral's): a restarted simulator
+        # never hands out an id it gave a text before, which an app database still holds.
+        self._ids = itertools.count(int(time.time() * 1000))
         self.messages: list[StoredMessage] = []
         self._arrivals: Counter[tuple[tuple[str, ...], str]] = Counter()
 

@@ -469,7 +469,12 @@ class Simulator:
             render(self.config, m, base_url="", now=now, canonical=True)
             for m in reversed(self._messages.messages)
         ]
-        return Response(200, inbox.page(records).encode(), "text/html; charset=utf-8")
+        try:
+            refresh = min(max(int(request.query.get("refresh", "0")), 0), 3600)
+        except ValueError:
+            refresh = 0
+        page = inbox.page(records, refresh_seconds=refresh)
+        return Response(200, page.encode(), "text/html; charset=utf-8")
 
     def _get_config(self, request: Request, params: dict[str, str]) -> Response:
         return Response.of_json(200, self.config.to_dict())

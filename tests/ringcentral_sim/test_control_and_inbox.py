@@ -14,6 +14,7 @@ import requests
 from ringcentral_sim import SimulatorControl
 from ringcentral_sim.__main__ import build_config, make_parser
 from ringcentral_sim.config import REAL_STORE_SETTINGS
+from ringcentral_sim.messages import MessageStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,6 +59,23 @@ def test_inbox_page_lists_texts_newest_first_and_escapes_them(rc, simulator, acc
     assert "&lt;script&gt;" in page.text
     assert "<script>" not in page.text
     assert page.text.index("+16505550102") < page.text.index("+16505550101")
+
+
+def test_inbox_reloads_only_when_asked_and_labels_cells_for_phones(rc, simulator, access_token):
+    rc.send_sms(access_token, to="+16505550101", text="hello")
+    quiet = requests.get(f"{simulator.url}/", timeout=10).text
+    assert 'http-equiv="refresh"' not in quiet
+    assert 'data-label="To"' in quiet  # the phone layout shows each cell with its label
+    watching = requests.get(f"{simulator.url}/?refresh=5", timeout=10).text
+    assert '<meta http-equiv="refresh" content="5">' in watching
+
+
+def test_message_ids_do_not_restart_with_the_simulator():
+    before = MessageStore()._ids
+    time.sleep(0.01)
+    after_restart = MessageStore()._ids  # what a restarted simulator starts from
+    first, second = next(before), next(after_restart)
+    assert second > first > 1_700_000_000_000  # from the clock, not from the same number
 
 
 def _free_port() -> int:
