@@ -6,8 +6,9 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import after_setup_logger, worker_ready, worker_shutdown
 
+from smsapp import quiet_logs
 from smsapp.bootstrap import load_settings_or_exit
 from smsapp.heartbeats import Heartbeat
 
@@ -37,3 +38,7 @@ def _start_heartbeat(sender: Any = None, **kwargs: Any) -> None:
 def _stop_heartbeat(sender: Any = None, **kwargs: Any) -> None:
     if _heartbeat is not None:
         _heartbeat.stop()
+
+
+# Housekeeping that found nothing to do is logged at DEBUG (smsapp.quiet_logs).
+after_setup_logger.connect(quiet_logs.install, weak=False)

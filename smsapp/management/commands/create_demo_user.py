@@ -1,8 +1,9 @@
-"""Create (or reset) a staff login for trying the app locally; prints its fresh password."""
+"""Create a staff login for trying the app locally; prints its name and password."""
 
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -14,18 +15,23 @@ STAFF_SENDERS = "Staff senders"
 
 class Command(BaseCommand):
     help = (
-        "Create or reset a local demo staff login with a new random password (printed). "
-        "For local runs only: scripts/run calls it; never use it in a deployment."
+        "Create a local demo staff login and print its name and password. With "
+        "--password-file, the password is kept there (made at random the first time), so it "
+        "stays the same across runs. For local runs only: scripts/run calls it; never use it in "
+        "a deployment."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--username", default="demo")
+        parser.add_argument("--password-file", type=Path)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        # A new random password every run: nothing guessable ever exists, even locally.
-        password = secrets.token_urlsafe(9)
+        password = _kept_password(options["password_file"])
         user, _ = get_user_model().objects.get_or_create(username=options["username"])
-        user.set_password(password)
+        # Setting the same password again would still sign everyone out (a new hash means a
+        # new session hash): only set it when it differs.
+        if not user.check_password(password):
+            user.set_password(password)
         user.is_staff = True  # to see the RingCentral token status in the admin
         user.save()
         user.groups.add(Group.objects.get(name=STAFF_SENDERS))
@@ -35,3 +41,17 @@ class Command(BaseCommand):
             )
         )
         self.stdout.write(f"{user.get_username()} {password}")
+
+
+def _kept_password(path: Path | None) -> str:
+    """Random, never guessable; kept in a file only readable by its owner when one is given."""
+    if path is not None and path.is_file():
+        kept = path.read_text().strip()
+        if kept:
+            return kept
+    password = secrets.token_urlsafe(9)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(password + "\n")
+    return password
