@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import requests
+from django.views.decorators.debug import sensitive_variables
 
 from auth_tokens import client
 from auth_tokens.credentials import Credentials
 from auth_tokens.services import get_access_token, invalidate_access_token
 
 
+@sensitive_variables("token")
 def ringcentral_request(
     method: str, path: str, *, credentials: Credentials | None = None, **kwargs: Any
 ) -> requests.Response:

@@ -9,6 +9,7 @@ from typing import Any
 
 import requests
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 from auth_tokens import hints
 from auth_tokens.credentials import Credentials
@@ -47,6 +48,11 @@ def _timeout() -> tuple[float, float]:
     return (settings.RINGCENTRAL_HTTP_TIMEOUT, settings.RINGCENTRAL_HTTP_TIMEOUT)
 
 
+# Every function that holds a password, client secret, JWT, refresh or access token hides all
+# its local variables from error pages and reports, and those of everything it calls (requests
+# keeps the form and the Basic auth pair in its own locals): Django looks for the decorator in
+# each frame's callers.
+@sensitive_variables()
 def login(creds: Credentials) -> TokenAnswer:
     if creds.grant == "jwt":
         return _token_request(creds, {"grant_type": JWT_GRANT, "assertion": creds.jwt})
@@ -56,10 +62,12 @@ def login(creds: Credentials) -> TokenAnswer:
     return _token_request(creds, form)
 
 
+@sensitive_variables()
 def refresh(creds: Credentials, refresh_token: str) -> TokenAnswer:
     return _token_request(creds, {"grant_type": "refresh_token", "refresh_token": refresh_token})
 
 
+@sensitive_variables()
 def revoke(creds: Credentials, token: str) -> None:
     """End the session the token belongs to. Best effort: a failure is logged, never retried."""
     try:
@@ -75,6 +83,7 @@ def revoke(creds: Credentials, token: str) -> None:
         logger.warning("RingCentral revoke failed (%s); ignored", type(exc).__name__)
 
 
+@sensitive_variables()
 def api_call(
     creds: Credentials, access_token: str, method: str, path: str, **kwargs: Any
 ) -> requests.Response:
@@ -105,6 +114,7 @@ def retry_after(response: requests.Response, default: float | None) -> float | N
         return default
 
 
+@sensitive_variables()
 def _token_request(creds: Credentials, form: dict[str, str]) -> TokenAnswer:
     grant = form["grant_type"]
     where = creds.describe_server()
@@ -126,6 +136,7 @@ def _token_request(creds: Credentials, form: dict[str, str]) -> TokenAnswer:
     raise _token_error(response, creds, grant)
 
 
+@sensitive_variables()
 def _parse_answer(response: requests.Response, where: str) -> TokenAnswer:
     try:
         body = response.json()

@@ -11,9 +11,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.views.decorators.debug import sensitive_variables
 
 
 @lru_cache(maxsize=4)
+@sensitive_variables()
 def _fernet(configured: str, secret_key: str) -> MultiFernet:
     if not configured:
         # Derived from SECRET_KEY so a new deployment works without another secret to manage;
@@ -34,10 +36,12 @@ def _current() -> MultiFernet:
     return _fernet(settings.TOKEN_ENCRYPTION_KEY, settings.SECRET_KEY)
 
 
+@sensitive_variables()
 def encrypt(plaintext: str) -> str:
     return _current().encrypt(plaintext.encode()).decode() if plaintext else ""
 
 
+@sensitive_variables()
 def decrypt(ciphertext: str) -> str | None:
     """The plaintext, or None when it cannot be read (the key changed): log in again then."""
     if not ciphertext:
@@ -48,6 +52,7 @@ def decrypt(ciphertext: str) -> str | None:
         return None
 
 
+@sensitive_variables("secret")
 def fingerprint(secret: str | None) -> str:
     """A short, one-way label that tells tokens apart without revealing them."""
     if not secret:

@@ -13,6 +13,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.views.decorators.debug import sensitive_variables
 
 from auth_tokens import client
 from auth_tokens.credentials import Credentials
@@ -149,6 +150,7 @@ def invalidate_access_token(token: AccessToken, *, credentials: Credentials | No
     return changed == 1
 
 
+@sensitive_variables("spent")
 def revoke_tokens(*, credentials: Credentials | None = None) -> bool:
     """Forget the stored pair and end its RingCentral session. The next use logs in again."""
     creds = credentials or Credentials.from_settings()
@@ -224,6 +226,7 @@ def blocked_for(row: TokenState, creds: Credentials) -> bool:
     return row.blocked and row.blocked_fingerprint == creds.fingerprint
 
 
+@sensitive_variables("cached", "value")
 def _usable_token(row: TokenState, creds: Credentials, now: datetime) -> AccessToken | None:
     if not access_valid(row, now):
         return None
@@ -292,6 +295,7 @@ def _lock_row(creds: Credentials) -> RingCentralToken:
     return row
 
 
+@sensitive_variables("old_session_token", "answer", "token")
 def _renew(creds: Credentials, *, mode: Mode) -> AccessToken:
     failure: RingCentralAuthError | None = None
     old_session_token: str | None = None
@@ -342,6 +346,7 @@ def _is_lock_timeout(error: OperationalError) -> bool:
     return getattr(cause, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
 
 
+@sensitive_variables("refresh_token")
 def _obtain(
     row: RingCentralToken, creds: Credentials, mode: Mode, now: datetime
 ) -> tuple[client.TokenAnswer, str]:
@@ -358,6 +363,7 @@ def _obtain(
     return client.login(creds), creds.grant
 
 
+@sensitive_variables("answer")
 def _record_success(
     row: RingCentralToken,
     creds: Credentials,

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import environ
+import phonenumbers
+from cryptography.fernet import Fernet
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -45,17 +51,137 @@ def _bool(name: str, default: bool) -> bool:
     )
 
 
-def _positive_float(name: str, default: float) -> float:
+def _show(value: float) -> str:
+    # 1000000, not 1e+06: the bound is quoted back to a person typing it into .env.
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _number(
+    name: str,
+    default: float | None,
+    *,
+    maximum: float,
+    minimum: float | None = None,
+    above: float | None = None,
+    integer: bool = False,
+    unit: str = "",
+    example: float | None = None,
+) -> float | None:
+    """A finite number within [minimum, maximum] (or (above, maximum]); unset means default.
+
+    Every numeric setting needs an upper bound as well as a lower one: float("inf") parses, and
+    an infinite or huge value ends in an OverflowError deep inside a send (timedelta, range)
+    rather than here. A whole number is required where the code counts (attempts, texts a
+    minute): 0.5 a minute used to become 0 and made the rate limiter's script fail every send.
+    """
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
+    low = f"from {_show(minimum)}" if minimum is not None else f"above {_show(above or 0)}"
+    high = "to" if minimum is not None else "and at most"
+    kind = "a whole number" if integer else "a number"
+    rule = f"{kind}{f' of {unit}' if unit else ''} {low} {high} {_show(maximum)}"
     try:
-        value = float(raw)
+        value: float = int(raw, 10) if integer else float(raw)
     except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise ImproperlyConfigured(f"{name} must be a positive number of seconds, e.g. {name}=15")
+        value = math.nan
+    in_range = math.isfinite(value) and value <= maximum
+    if minimum is not None:
+        in_range = in_range and value >= minimum
+    else:
+        in_range = in_range and value > (above or 0)
+    if not in_range:
+        shown = example if example is not None else default
+        shown = maximum if shown is None else shown
+        raise ImproperlyConfigured(
+            f"{name} must be {rule}, not {raw[:20]!r}: e.g. {name}={_show(shown)}"
+        )
     return value
+
+
+def _seconds(name: str, default: float, *, maximum: float, above: float = 0.0) -> float:
+    value = _number(name, default, maximum=maximum, above=above, unit="seconds")
+    return float(default if value is None else value)
+
+
+def _whole(name: str, default: int, *, minimum: int, maximum: int) -> int:
+    value = _number(name, default, minimum=minimum, maximum=maximum, integer=True)
+    return int(default if value is None else value)
+
+
+_MINUTE, _HOUR, _DAY = 60, 3600, 86400
+
+
+def _http_url(name: str, default: str, example: str) -> str:
+    """An http(s) URL with a host and nothing after it. The value is never echoed: a URL can
+    carry a password, and a person can paste a secret into the wrong variable."""
+    raw = _str(name, default)
+
+    def refuse(problem: str) -> ImproperlyConfigured:
+        return ImproperlyConfigured(
+            f"{name} {problem}: it must be an http(s) URL with a host and nothing after it, "
+            f"e.g. {name}={example}"
+        )
+
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise refuse("is not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not raw.lower().startswith(f"{parts.scheme}://"):
+        raise refuse("does not start with http:// or https://")
+    if not parts.hostname:
+        raise refuse("has no host")
+    if parts.username is not None or parts.password is not None:
+        raise refuse("has a user or password in it")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or raw.endswith(("?", "#")):
+        # The app appends /restapi/...; a path here would be silently doubled or dropped.
+        raise refuse("has a path or query after the host")
+    return raw
+
+
+def _fernet_keys(name: str) -> str:
+    """Comma-separated Fernet keys, or empty (derive one from SECRET_KEY). Checked now: a bad
+    key used to pass `check` and then fail every signed-in page and /healthz with a 500."""
+    raw = _str(name)
+    if not raw:
+        return raw
+    keys = [key.strip() for key in raw.split(",")]
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            which = f"key {position} of {len(keys)}" if len(keys) > 1 else "it"
+            raise ImproperlyConfigured(
+                f"{name} must be one or more comma-separated Fernet keys (44 URL-safe base64 "
+                f"characters each) and {which} is not: generate one with: python -c "
+                '"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+            ) from None
+    return raw
+
+
+def _region(name: str, default: str) -> str:
+    raw = _str(name, default).strip().upper()
+    if raw not in phonenumbers.SUPPORTED_REGIONS:
+        raise ImproperlyConfigured(
+            f"{name} must be a region code that phone numbers are parsed in (ISO 3166, as "
+            f"libphonenumber knows them), not {raw[:20]!r}: e.g. {name}=US or {name}=GB"
+        )
+    return raw
+
+
+# Host names that only this machine can reach: the debug page is acceptable only for them.
+_LOCAL_HOSTS = {"localhost", ".localhost", "127.0.0.1", "[::1]", "::1"}
+
+
+def _is_local_host(host: str) -> bool:
+    host = host.strip().lower()
+    if host in _LOCAL_HOSTS or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 _DATABASE_URL_FORMS = (
@@ -117,6 +243,15 @@ if not SECRET_KEY:
     SECRET_KEY = "django-insecure-dev-only-key-never-use-in-production"  # noqa: S105
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+_non_local_hosts = [host for host in ALLOWED_HOSTS if not _is_local_host(host)]
+if DEBUG and _non_local_hosts:
+    # The debug page shows settings, code and request data; smsapp.error_reporting hides the
+    # secrets on it, but a site others can reach must not show its insides at all.
+    raise ImproperlyConfigured(
+        f"DEBUG=true is refused with ALLOWED_HOSTS={','.join(_non_local_hosts)[:60]}: the debug "
+        "page shows settings and code to anyone who can reach the site; set DEBUG=false, or "
+        "for a local run ALLOWED_HOSTS=localhost,127.0.0.1,[::1]"
+    )
 # Origins allowed to POST forms when the site is served under another name or port, e.g.
 # https://sms.example.com (Django checks the Origin header against these and the host).
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -129,7 +264,19 @@ if SECURE_COOKIES:
     SECURE_SSL_REDIRECT = True
     # Health checks come over plain HTTP from inside the container network.
     SECURE_REDIRECT_EXEMPT = [r"^healthz"]
+    # 30 days. `check --deploy` still warns about includeSubDomains (security.W005) and
+    # preload (security.W021) on purpose: both bind every subdomain of the operator's domain,
+    # which this app cannot know is all HTTPS, and preload cannot be undone quickly (README).
     SECURE_HSTS_SECONDS = 30 * 24 * 3600
+# Behind a proxy every request comes from the proxy's address, so the per-address login
+# lockout would lock everyone out at once. A proxy that appends the client's address to
+# X-Forwarded-For fixes that, but the header is the client's to forge except for the entries
+# our own proxies appended: the address is read from the right, this many entries in
+# (smsapp.settings.client_ip_address). Default: one proxy when SECURE_COOKIES says there is a
+# TLS proxy in front, none otherwise (then X-Forwarded-For is ignored).
+TRUSTED_PROXY_COUNT = _whole(
+    "TRUSTED_PROXY_COUNT", 1 if SECURE_COOKIES else 0, minimum=0, maximum=5
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -140,6 +287,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "auth_tokens",
     "smsapp",
+    "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -152,6 +301,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "smsapp.middleware.BrowserTimezoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "smsapp.urls"
@@ -191,6 +343,90 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Security: sign-in throttling, sessions, error pages, CSP --------------------------------
+# django-axes counts failed sign-ins (ours and the admin's) in the database, so every web
+# process sees the same count. Its backend goes first: it refuses a locked-out sign-in before
+# the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Five wrong passwords lock out that user name (from anywhere) and that address (for any user
+# name) for 15 minutes: guessing drops to 20 tries an hour per account, while a person who
+# mistypes a few times is not stopped. The cost: an office behind one NAT address shares the
+# address's five tries, and anyone can keep a known user name locked out (a try every 15
+# minutes); an admin lifts a lock with `manage.py axes_reset_username NAME`.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Every attempt during a lockout (even with the right password) starts the 15 minutes again
+# (django-axes' default), so the lockout page's "try again in 15 minutes" is exact.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+# Not reset by a successful sign-in: the reset clears the address's count too, so anyone with
+# one account could sign in after every four guesses at another and never be locked out.
+AXES_RESET_ON_SUCCESS = False
+# Failures are what lockouts need; a row per successful sign-in would grow without bound.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+# No "AXES: BEGIN version ..." line on stderr from every manage.py command and worker start.
+AXES_VERBOSE = False
+
+
+def client_ip_address(request: Any) -> str | None:
+    """The address a login attempt counts against: REMOTE_ADDR, or with TRUSTED_PROXY_COUNT
+    proxies in front, the X-Forwarded-For entry the outermost of them appended."""
+    from django.conf import settings
+
+    remote = request.META.get("REMOTE_ADDR")
+    count = settings.TRUSTED_PROXY_COUNT
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    if count and len(forwarded) >= count and forwarded[-count]:
+        try:
+            # A stored address must be one (axes keeps it in an IP address column).
+            return str(ipaddress.ip_address(forwarded[-count]))
+        except ValueError:
+            pass
+    return remote
+
+
+AXES_CLIENT_IP_CALLABLE = client_ip_address
+
+# Sessions end after SESSION_IDLE_TIMEOUT_SECONDS without a request (each request saves the
+# session and so moves its expiry; the database row's expiry is what is checked, whatever the
+# browser keeps) and when the browser closes. One hour: between NIST SP 800-63B's 30 minutes
+# of inactivity for AAL2 and a working day; a signed-in browser can text anyone in the
+# organisation's name. The cost: a sign-in after each longer break, and one session write per
+# request (the history page's status polling included, which also keeps an open page alive).
+SESSION_IDLE_TIMEOUT_SECONDS = _whole(
+    "SESSION_IDLE_TIMEOUT_SECONDS", _HOUR, minimum=_MINUTE, maximum=30 * _DAY
+)
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_SECONDS
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Error pages and reports hide secrets even with DEBUG on: RINGCENTRAL_*, JWTs, passwords in
+# *_URL values, and the token requests' local variables (Django's own filter does none of that
+# with DEBUG on, and hides only names with API, TOKEN, KEY, SECRET, PASS, SIGNATURE).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "smsapp.error_reporting.SecretsHiddenReporterFilter"
+
+# Content-Security-Policy (django-csp 4 format): scripts, styles and fetches from this site
+# only, never inline, so an injected <script> or onclick= cannot run even if escaping failed;
+# no framing (clickjacking), no <base> or plugin tricks, forms post only here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 
 # --- Internationalisation and time -----------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -242,12 +478,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # running it (or holding it as an ETA task). An hour is far beyond any send; scheduled sends use
 # send_at in the database and a periodic dispatcher, never ETAs longer than this.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": _positive_float("CELERY_VISIBILITY_TIMEOUT", 3600.0)
+    "visibility_timeout": _seconds("CELERY_VISIBILITY_TIMEOUT", 3600.0, maximum=7 * _DAY)
 }
 # Seconds between runs of the periodic SMS tasks.
-SMS_DISPATCH_INTERVAL = _positive_float("SMS_DISPATCH_INTERVAL", 5.0)
-SMS_SWEEP_INTERVAL = _positive_float("SMS_SWEEP_INTERVAL", 10.0)
-SMS_STATUS_POLL_INTERVAL = _positive_float("SMS_STATUS_POLL_INTERVAL", 15.0)
+SMS_DISPATCH_INTERVAL = _seconds("SMS_DISPATCH_INTERVAL", 5.0, maximum=_HOUR)
+SMS_SWEEP_INTERVAL = _seconds("SMS_SWEEP_INTERVAL", 10.0, maximum=_HOUR)
+SMS_STATUS_POLL_INTERVAL = _seconds("SMS_STATUS_POLL_INTERVAL", 15.0, maximum=_HOUR)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Refresh ahead of expiry (auth_tokens.services.keep_alive): an idle deployment never lets
     # its 7-day refresh token lapse, and senders rarely wait on a refresh.
@@ -262,7 +498,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
 }
 
 # --- RingCentral -----------------------------------------------------------------------------
-RINGCENTRAL_SERVER_URL = _str("RINGCENTRAL_SERVER_URL", "https://platform.ringcentral.com")
+RINGCENTRAL_SERVER_URL = _http_url(
+    "RINGCENTRAL_SERVER_URL", "https://platform.ringcentral.com", "https://platform.ringcentral.com"
+)
 RINGCENTRAL_CLIENT_ID = _str("RINGCENTRAL_CLIENT_ID")
 RINGCENTRAL_CLIENT_SECRET = _str("RINGCENTRAL_CLIENT_SECRET")
 RINGCENTRAL_USERNAME = _str("RINGCENTRAL_USERNAME")
@@ -272,12 +510,13 @@ RINGCENTRAL_PASSWORD = _str("RINGCENTRAL_PASSWORD")
 RINGCENTRAL_JWT = _str("RINGCENTRAL_JWT")
 # Seconds for one HTTP call to RingCentral (connect and read each). The token row lock waits for
 # at most two such calls (a refresh, then a login) plus a margin; see auth_tokens.services.
-RINGCENTRAL_HTTP_TIMEOUT = _positive_float("RINGCENTRAL_HTTP_TIMEOUT", 15.0)
+# At most two minutes: every timing rule (lock wait, backstop) grows with it.
+RINGCENTRAL_HTTP_TIMEOUT = _seconds("RINGCENTRAL_HTTP_TIMEOUT", 15.0, maximum=120)
 # Fernet key(s) that encrypt stored tokens, comma-separated: the first encrypts, all decrypt, so
 # a key can be rotated. Generate one with: python -c "from cryptography.fernet import Fernet;
 # print(Fernet.generate_key().decode())". When unset, a key is derived from SECRET_KEY, so
 # changing SECRET_KEY means one fresh login (stored tokens can no longer be read).
-TOKEN_ENCRYPTION_KEY = _str("TOKEN_ENCRYPTION_KEY")
+TOKEN_ENCRYPTION_KEY = _fernet_keys("TOKEN_ENCRYPTION_KEY")
 
 # --- SMS -------------------------------------------------------------------------------------
 # E.164 sender number; it must be SMS-enabled on the RingCentral extension.
@@ -289,37 +528,41 @@ SMS_BACKEND = _str("SMS_BACKEND", "ringcentral")
 REDIS_URL = _str("REDIS_URL") or CELERY_BROKER_URL
 # SMS sends per minute for the whole fleet (RingCentral's Medium group is 40 by default); the
 # limiter also follows RingCentral's X-Rate-Limit-* headers when they say less.
-SMS_RATE_LIMIT_PER_MINUTE = int(_positive_float("SMS_RATE_LIMIT_PER_MINUTE", 40))
+SMS_RATE_LIMIT_PER_MINUTE = _whole("SMS_RATE_LIMIT_PER_MINUTE", 40, minimum=1, maximum=1_000_000)
 # Transient failures (5xx, timeouts before sending) are retried with exponential backoff and
 # jitter, from SMS_RETRY_BASE_SECONDS up to SMS_RETRY_MAX_SECONDS, at most SMS_MAX_ATTEMPTS.
-SMS_MAX_ATTEMPTS = int(_positive_float("SMS_MAX_ATTEMPTS", 5))
-SMS_RETRY_BASE_SECONDS = _positive_float("SMS_RETRY_BASE_SECONDS", 10.0)
-SMS_RETRY_MAX_SECONDS = _positive_float("SMS_RETRY_MAX_SECONDS", 600.0)
+SMS_MAX_ATTEMPTS = _whole("SMS_MAX_ATTEMPTS", 5, minimum=1, maximum=100)
+SMS_RETRY_BASE_SECONDS = _seconds("SMS_RETRY_BASE_SECONDS", 10.0, maximum=_DAY)
+SMS_RETRY_MAX_SECONDS = _seconds("SMS_RETRY_MAX_SECONDS", 600.0, maximum=_DAY)
 # How long a text waits for a RingCentral login problem (throttled, rejected credentials) to
 # clear before it fails with a reason that names the problem.
-SMS_AUTH_HOLD_SECONDS = _positive_float("SMS_AUTH_HOLD_SECONDS", 3600.0)
+SMS_AUTH_HOLD_SECONDS = _seconds("SMS_AUTH_HOLD_SECONDS", 3600.0, maximum=7 * _DAY)
 # A claimed send holds a lease on its row, renewed while its attempt runs; when the lease lapses
 # (the worker died) the sweeper settles the send at once against RingCentral's message store.
-SMS_LEASE_SECONDS = _positive_float("SMS_LEASE_SECONDS", 10.0)
+SMS_LEASE_SECONDS = _seconds("SMS_LEASE_SECONDS", 10.0, maximum=_HOUR)
 # Backstop: a send still "sending" after this many seconds is settled even if its lease is
 # renewed (a hung attempt). Unset, it is derived from the slowest possible attempt (see
 # smsapp.timing), which is what it must exceed; a start-up check refuses a smaller value.
-SMS_STALE_SENDING_SECONDS = _positive_float("SMS_STALE_SENDING_SECONDS", 0.0) or None
+SMS_STALE_SENDING_SECONDS = _number(
+    "SMS_STALE_SENDING_SECONDS", None, above=0, maximum=_DAY, unit="seconds", example=400
+)
 # A text whose outcome is uncertain (the connection dropped after the request left) counts as
 # not sent only if RingCentral's message store still lacks it this many seconds after the
 # attempt: a lookup made at once could miss a text that is still being recorded.
-SMS_UNCERTAIN_SETTLE_SECONDS = _positive_float("SMS_UNCERTAIN_SETTLE_SECONDS", 30.0)
+SMS_UNCERTAIN_SETTLE_SECONDS = _seconds("SMS_UNCERTAIN_SETTLE_SECONDS", 30.0, maximum=_DAY)
 # A queued message whose task has not started this long after it was queued is queued again
 # (its task was lost, e.g. the broker was down at commit time). Tasks reserved by a worker that
 # died are queued again sooner, once its heartbeat stops (smsapp.heartbeats). A duplicate task
 # is harmless: the claim lets one through. Must stay below the broker's visibility_timeout.
-SMS_REDISPATCH_SECONDS = _positive_float("SMS_REDISPATCH_SECONDS", 300.0)
+SMS_REDISPATCH_SECONDS = _seconds("SMS_REDISPATCH_SECONDS", 300.0, maximum=_DAY)
 # At most this many recipients in one send (form, send_sms, the service): a slip of the paste
 # must not queue hours of RingCentral's limit in one click.
-SMS_MAX_RECIPIENTS = int(_positive_float("SMS_MAX_RECIPIENTS", 100))
-# Above this many recipients the form asks for a confirmation showing the count and segments.
-SMS_CONFIRM_RECIPIENTS_ABOVE = int(_positive_float("SMS_CONFIRM_RECIPIENTS_ABOVE", 10))
-# A text can be scheduled at most this many days ahead.
-SMS_MAX_SCHEDULE_DAYS = int(_positive_float("SMS_MAX_SCHEDULE_DAYS", 365))
+SMS_MAX_RECIPIENTS = _whole("SMS_MAX_RECIPIENTS", 100, minimum=1, maximum=10_000)
+# Above this many recipients the form asks for a confirmation showing the count and segments
+# (0: always).
+SMS_CONFIRM_RECIPIENTS_ABOVE = _whole("SMS_CONFIRM_RECIPIENTS_ABOVE", 10, minimum=0, maximum=10_000)
+# A text can be scheduled at most this many days ahead (ten years at most: far below the year
+# 9999 where dates overflow).
+SMS_MAX_SCHEDULE_DAYS = _whole("SMS_MAX_SCHEDULE_DAYS", 365, minimum=1, maximum=3650)
 # Default region for numbers typed without a country code (ISO 3166 code, e.g. US, GB).
-SMS_DEFAULT_REGION = _str("SMS_DEFAULT_REGION", "US")
+SMS_DEFAULT_REGION = _region("SMS_DEFAULT_REGION", "US")

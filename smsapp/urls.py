@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import RedirectView
 
 from smsapp import health, views
@@ -22,12 +23,20 @@ app_urls = (
     "smsapp",
 )
 
+# No posted password on any error page or report, from the first line of the view on. Django's
+# LoginView marks its own dispatch, but the admin's login runs code before reaching it, and both
+# sign-ins go through django-axes (smsapp.settings) before the password is checked.
+hide_password = sensitive_post_parameters("password")
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="smsapp:compose"), name="home"),
     path("", include(app_urls)),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", hide_password(auth_views.LoginView.as_view()), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", health.healthz, name="healthz"),
     path("healthz/live", health.live, name="healthz-live"),
+    # Before admin.site.urls, so it wins over the admin's own "login/" (same view, same name
+    # for reverse("admin:login"), which still resolves to this path).
+    path("admin/login/", hide_password(admin.site.login)),
     path("admin/", admin.site.urls),
 ]

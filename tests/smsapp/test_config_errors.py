@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 
 
 def run_manage(root: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -166,3 +167,125 @@ def test_an_unreachable_database_is_one_line_without_the_password(project_root, 
     assert lines[0].startswith("Database error: ")
     assert "DATABASE_URL" in lines[0]
     assert "hunter2" not in result.stderr
+
+
+# Every numeric setting: finite, in range, whole where the code counts. Each bad value stops
+# start-up with one line naming the setting (these used to start and fail later: inf ended in an
+# OverflowError during a send, 0.5 texts a minute became 0 and broke the rate limiter).
+BAD_VALUES = [
+    ("SMS_RATE_LIMIT_PER_MINUTE", "inf"),
+    ("SMS_RATE_LIMIT_PER_MINUTE", "0.5"),
+    ("SMS_RATE_LIMIT_PER_MINUTE", "0"),
+    ("SMS_MAX_ATTEMPTS", "inf"),
+    ("SMS_MAX_ATTEMPTS", "2.5"),
+    ("RINGCENTRAL_HTTP_TIMEOUT", "inf"),
+    ("RINGCENTRAL_HTTP_TIMEOUT", "0"),
+    ("RINGCENTRAL_HTTP_TIMEOUT", "121"),
+    ("RINGCENTRAL_HTTP_TIMEOUT", "nan"),
+    ("RINGCENTRAL_HTTP_TIMEOUT", "fifteen"),
+    ("SMS_RETRY_BASE_SECONDS", "-1"),
+    ("SMS_RETRY_MAX_SECONDS", "1e300"),
+    ("SMS_AUTH_HOLD_SECONDS", "inf"),
+    ("SMS_LEASE_SECONDS", "0"),
+    ("SMS_STALE_SENDING_SECONDS", "inf"),
+    ("SMS_STALE_SENDING_SECONDS", "0"),
+    ("SMS_UNCERTAIN_SETTLE_SECONDS", "-5"),
+    ("SMS_REDISPATCH_SECONDS", "inf"),
+    ("CELERY_VISIBILITY_TIMEOUT", "inf"),
+    ("SMS_DISPATCH_INTERVAL", "0"),
+    ("SMS_SWEEP_INTERVAL", "inf"),
+    ("SMS_STATUS_POLL_INTERVAL", "-1"),
+    ("SMS_MAX_RECIPIENTS", "0"),
+    ("SMS_MAX_RECIPIENTS", "1e9"),
+    ("SMS_CONFIRM_RECIPIENTS_ABOVE", "-1"),
+    ("SMS_MAX_SCHEDULE_DAYS", "3000000"),
+    ("SESSION_IDLE_TIMEOUT_SECONDS", "0"),
+    ("TRUSTED_PROXY_COUNT", "-1"),
+    ("SMS_DEFAULT_REGION", "ZZ"),
+    ("SMS_DEFAULT_REGION", "USA"),
+    ("RINGCENTRAL_SERVER_URL", "not-a-url"),
+    ("RINGCENTRAL_SERVER_URL", "ftp://platform.ringcentral.com"),
+    ("RINGCENTRAL_SERVER_URL", "https://"),
+    ("RINGCENTRAL_SERVER_URL", "https://platform.ringcentral.com/restapi"),
+    ("RINGCENTRAL_SERVER_URL", "https://platform.ringcentral.com?x=1"),
+    ("RINGCENTRAL_SERVER_URL", "https://platform.ringcentral.com:44x3"),
+    ("TOKEN_ENCRYPTION_KEY", "garbage"),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), BAD_VALUES)
+def test_a_setting_out_of_its_rule_is_one_line_error(project_root, base_env, name, value):
+    base_env[name] = value
+
+    result = run_manage(project_root, base_env, "check")
+
+    line = assert_one_line_config_error(result, name)
+    assert line.startswith(f"Configuration error: {name} ")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TOKEN_ENCRYPTION_KEY", "not-a-fernet-key-hunter2"),
+        # The second key is broken: the first, valid one must not be echoed either.
+        ("TOKEN_ENCRYPTION_KEY", "{valid},hunter2"),
+        ("RINGCENTRAL_SERVER_URL", "https://app:hunter2@platform.ringcentral.com"),
+        ("RINGCENTRAL_SERVER_URL", "https://platform.ringcentral.com/hunter2"),
+        ("RINGCENTRAL_SERVER_URL", "hunter2"),
+    ],
+)
+def test_a_refused_secret_is_never_echoed(project_root, base_env, name, value):
+    valid = Fernet.generate_key().decode()
+    base_env[name] = value.format(valid=valid)
+
+    result = run_manage(project_root, base_env, "check")
+
+    assert_one_line_config_error(result, name)
+    assert "hunter2" not in result.stderr + result.stdout
+    assert valid not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("hosts", ["sms.example.com", "localhost,sms.example.com", "*"])
+def test_debug_with_hosts_beyond_this_machine_is_refused(project_root, base_env, hosts):
+    base_env.update(DEBUG="true", ALLOWED_HOSTS=hosts)
+
+    result = run_manage(project_root, base_env, "check")
+
+    line = assert_one_line_config_error(result, "DEBUG=true")
+    assert "ALLOWED_HOSTS" in line
+    assert "shows settings" in line
+
+
+def test_debug_with_local_hosts_only_is_allowed(project_root, base_env):
+    base_env.update(DEBUG="true", ALLOWED_HOSTS="localhost,.localhost,a.localhost,127.0.0.1,[::1]")
+
+    result = run_manage(project_root, base_env, "check")
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_good_values_are_taken_as_typed(project_root, base_env):
+    keys = f"{Fernet.generate_key().decode()},{Fernet.generate_key().decode()}"
+    base_env.update(
+        {
+            "RINGCENTRAL_SERVER_URL": "http://127.0.0.1:8765/",
+            "TOKEN_ENCRYPTION_KEY": keys,
+            "SMS_DEFAULT_REGION": "gb",
+            "SMS_RATE_LIMIT_PER_MINUTE": "100000",
+            "RINGCENTRAL_HTTP_TIMEOUT": "0.5",
+            "SESSION_IDLE_TIMEOUT_SECONDS": "900",
+        }
+    )
+    names = (
+        "RINGCENTRAL_SERVER_URL",
+        "TOKEN_ENCRYPTION_KEY",
+        "SMS_DEFAULT_REGION",
+        "SMS_RATE_LIMIT_PER_MINUTE",
+        "RINGCENTRAL_HTTP_TIMEOUT",
+        "SESSION_COOKIE_AGE",
+        "SMS_STALE_SENDING_SECONDS",
+    )
+
+    shown = print_setting(project_root, base_env, f"[getattr(settings, n) for n in {names!r}]")
+
+    assert shown == ["http://127.0.0.1:8765/", keys, "GB", 100000, 0.5, 900, None]
