@@ -17,10 +17,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from smsapp import selectors, services
-from smsapp.forms import ComposeForm, HistoryFilterForm
+from smsapp.forms import (
+    MAX_PREVIEW_TEXT_CHARS,
+    ComposeForm,
+    HistoryFilterForm,
+    recipients_input_error,
+)
 from smsapp.models import Message
 from smsapp.phones import parse_recipients
-from smsapp.segments import segment_info
+from smsapp.segments import MAX_TEXT_UNITS, segment_info
+from smsapp.services.messages import recipients_limit_error
 
 SEND_PERMISSION = "smsapp.send_sms"
 PAGE_SIZE = 25
@@ -43,32 +49,51 @@ def sender_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
 @sender_required
 def compose(request: HttpRequest) -> HttpResponse:
     form = ComposeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            created = services.message_create(
-                to_numbers=form.cleaned_data["to"],
-                text=form.cleaned_data["text"],
-                created_by=request.user,
-                send_at=form.cleaned_data["send_at"],
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _created_summary(created))
-            return redirect("smsapp:history")
-    return render(request, "smsapp/compose.html", {"form": form})
+    # "Back" from the confirmation: the form as it was filled in, to change and send again.
+    editing = request.method != "POST" or request.POST.get("action") == "back"
+    if editing or not form.is_valid():
+        return render(request, "smsapp/compose.html", {"form": form})
+    if form.needs_confirmation:
+        return render(request, "smsapp/confirm.html", {"form": form, "summary": form.summary()})
+    try:
+        created = services.message_create(
+            to_numbers=form.cleaned_data["to"],
+            text=form.cleaned_data["text"],
+            created_by=request.user,
+            send_at=form.cleaned_data["send_at"],
+        )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return render(request, "smsapp/compose.html", {"form": form})
+    messages.success(request, _created_summary(created))
+    return redirect("smsapp:history")
 
 
 @sender_required
 @require_POST
 def compose_preview(request: HttpRequest) -> JsonResponse:
-    """What the compose page shows while typing: numbers as they will be sent, and segments."""
-    numbers, invalid = parse_recipients(request.POST.get("to", ""), settings.SMS_DEFAULT_REGION)
-    info = segment_info(request.POST.get("text", ""))
+    """What the compose page shows while typing: numbers as they will be sent, and segments.
+
+    Both inputs are bounded before any work: a list too long to be one send is refused
+    unread (400), as the form refuses it."""
+    raw = request.POST.get("to", "")
+    text = request.POST.get("text", "")
+    problem = recipients_input_error(raw)
+    if problem is None and len(text) > MAX_PREVIEW_TEXT_CHARS:
+        problem = f"The text is {len(text):,} characters long; the limit is {MAX_TEXT_UNITS}."
+    if problem:
+        return JsonResponse(
+            {"error": problem, "max_recipients": settings.SMS_MAX_RECIPIENTS}, status=400
+        )
+    numbers, invalid = parse_recipients(raw, settings.SMS_DEFAULT_REGION)
+    info = segment_info(text)
     return JsonResponse(
         {
             "numbers": numbers,
             "invalid": invalid,
+            "max_recipients": settings.SMS_MAX_RECIPIENTS,
+            "confirm_above": settings.SMS_CONFIRM_RECIPIENTS_ABOVE,
+            "error": recipients_limit_error(len(numbers)),
             "encoding": info.encoding,
             "units": info.units,
             "segments": info.segments,
@@ -107,7 +132,7 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def message_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     message = get_object_or_404(Message, pk=pk)
-    if services.message_cancel(message=message):
+    if services.message_cancel(message=message, by=request.user):
         messages.success(request, f"Text #{message.pk} to {message.to_number} was canceled.")
     else:
         messages.error(
@@ -132,7 +157,8 @@ def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
 def statuses(request: HttpRequest) -> JsonResponse:
     """Polled by the history and detail pages so statuses change while they are open."""
     raw = request.GET.get("ids", "")
-    ids = [int(part) for part in raw.split(",") if part.isdigit()][:MAX_STATUS_IDS]
+    # Anything that cannot be a message id (a word, "²", an id past 64 bits) names no message.
+    ids = [pk for part in raw.split(",")[:MAX_STATUS_IDS] if (pk := selectors.message_id(part))]
     return JsonResponse({"messages": selectors.message_statuses(ids)})
 
 

@@ -71,7 +71,7 @@ def test_send_sms_bad_number_fails_naming_it_and_creates_nothing(sms_settings):
 @pytest.mark.parametrize(
     ("at", "complaint"),
     [
-        pytest.param("2020-01-02T09:30:00Z", "in the future", id="past"),
+        pytest.param("2020-01-02T09:30:00Z", "2020-01-02 09:30 UTC is in the past", id="past"),
         pytest.param(
             (timezone.now() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S"),
             "no UTC offset",

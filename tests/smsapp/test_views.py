@@ -106,7 +106,7 @@ def test_send_at_is_read_in_the_browsers_time_zone_and_must_be_in_the_future(
         reverse("smsapp:compose"),
         {"to": "+16505550101", "text": "Hi", "send_at": "2020-01-01T09:00"},
     )
-    assert "Pick a time in the future" in past.content.decode()
+    assert "2020-01-01 09:00 America/New_York is in the past" in past.content.decode()
     later = timezone.now() + timedelta(days=2)
     local = timezone.localtime(later, timezone=zoneinfo.ZoneInfo("America/New_York"))
     response = sender_client.post(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.dateparse import parse_datetime
@@ -28,13 +29,20 @@ class Command(BaseCommand):
             action="append",
             required=True,
             metavar="NUMBER",
-            help="recipient in E.164 (+16505550123); repeat for more recipients",
+            help=(
+                "recipient in E.164 (+16505550123); repeat for more recipients, at most "
+                f"SMS_MAX_RECIPIENTS ({settings.SMS_MAX_RECIPIENTS})"
+            ),
         )
         parser.add_argument("--text", required=True, help="the message, at most 1000 characters")
         parser.add_argument(
             "--at",
             metavar="ISO8601",
-            help=f"when to send, with a UTC offset or Z ({AT_EXAMPLE}); default: now",
+            help=(
+                f"when to send, with a UTC offset or Z ({AT_EXAMPLE}), from now up to "
+                f"SMS_MAX_SCHEDULE_DAYS ({settings.SMS_MAX_SCHEDULE_DAYS}) days ahead; "
+                "default: now"
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.text import Truncator
 
+from smsapp import selectors
 from smsapp.models import Message
 
 RECENT = 20
 REASON_WIDTH = 60
 Status = Message.Status
+# ASCII digits only: "²" is a digit to str.isdigit() but not to int().
+_DIGITS = re.compile(r"[0-9]+", re.ASCII)
 
 
 class Command(BaseCommand):
@@ -23,21 +27,29 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("ids", nargs="*", type=int, metavar="ID", help="message ids")
+        # Read as text, not type=int: argparse's error would print the usage too (not one
+        # line), and an id past 64 bits must be "no such message", not an overflow.
+        parser.add_argument("ids", nargs="*", metavar="ID", help="message ids")
         parser.add_argument("--json", action="store_true", help="print JSON only, for scripts")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        ids: list[int] = list(dict.fromkeys(options["ids"]))
-        if ids:
-            found = Message.objects.in_bulk(ids)
+        typed: list[str] = list(dict.fromkeys(text.strip() for text in options["ids"]))
+        if words := [text for text in typed if not _DIGITS.fullmatch(text)]:
+            shown = ", ".join(f"“{word}”" for word in words)
+            raise CommandError(
+                f"Not a message id: {shown} (ids are whole numbers, as send_sms prints them); "
+                "nothing shown."
+            )
+        if typed:
+            # None for a number no message can have (0, past 64 bits): reported as missing.
+            ids = {text: selectors.message_id(text) for text in typed}
+            found = Message.objects.in_bulk([pk for pk in ids.values() if pk is not None])
             # All or nothing: a script reading the output must not mistake a partial list for
             # the whole answer.
-            missing = [pk for pk in ids if pk not in found]
+            missing = [text for text, pk in ids.items() if pk not in found]
             if missing:
-                raise CommandError(
-                    f"No message with id {', '.join(str(pk) for pk in missing)}; nothing shown."
-                )
-            messages = [found[pk] for pk in ids]
+                raise CommandError(f"No message with id {', '.join(missing)}; nothing shown.")
+            messages = [found[pk] for pk in dict.fromkeys(ids.values()) if pk is not None]
         else:
             messages = list(Message.objects.order_by("-created_at", "-id")[:RECENT])
         if options["json"]:

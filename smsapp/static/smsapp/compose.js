@@ -50,12 +50,24 @@
     return s.replace(/[&<>"]/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]; });
   }
 
-  function showRecipients(data, box) {
+  // The server's answer carries the limits (SMS_MAX_RECIPIENTS, SMS_CONFIRM_RECIPIENTS_ABOVE)
+  // and, when the list is over them or too long to read, the same error the form would give.
+  function showRecipients(data, box, text) {
+    if (data.error && !data.numbers) {  // refused unread: too long
+      box.innerHTML = '<p class="field-errors">' + escapeHtml(data.error) + "</p>";
+      return;
+    }
     if (!data.numbers.length && !data.invalid.length) { box.innerHTML = ""; return; }
     var items = data.numbers.map(function (n) { return "<li>" + escapeHtml(n) + "</li>"; })
       .concat(data.invalid.map(function (n) { return '<li class="bad">not valid: ' + escapeHtml(n) + "</li>"; }));
-    box.innerHTML = '<p class="help">Will be sent to ' + data.numbers.length +
-      (data.numbers.length === 1 ? " number" : " numbers") + ":</p><ul>" + items.join("") + "</ul>";
+    var n = data.numbers.length;
+    var each = n ? count(text).segments : 0;
+    var html = '<p class="help">Will be sent to ' + n + (n === 1 ? " number" : " numbers");
+    if (n > 1 && each) html += ", " + each + (each === 1 ? " segment" : " segments") + " each, " + n * each + " segments in all";
+    if (n > data.confirm_above && !data.error) html += " (you will be asked to confirm)";
+    html += ":</p>";
+    if (data.error) html += '<p class="field-errors">' + escapeHtml(data.error) + "</p>";
+    box.innerHTML = html + "<ul>" + items.join("") + "</ul>";
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -65,19 +77,23 @@
     var counter = document.getElementById("counter"), box = document.getElementById("recipients");
     var note = document.getElementById("tz-note");
     try { note.textContent = "Times are in your time zone (" + Intl.DateTimeFormat().resolvedOptions().timeZone + ")."; } catch (e) {}
-    var timer = null;
+    var timer = null, last = null;
     function preview() {
       var body = new FormData();
       body.append("to", to.value);
       body.append("text", "");
       body.append("csrfmiddlewaretoken", form.elements.csrfmiddlewaretoken.value);
       fetch(form.dataset.previewUrl, { method: "POST", body: body, credentials: "same-origin" })
-        .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (data) { if (data) showRecipients(data, box); })
+        // A 400 carries a JSON error too (a list too long to read).
+        .then(function (r) { return r.ok || r.status === 400 ? r.json() : null; })
+        .then(function (data) { if (data) { last = data; showRecipients(data, box, text.value); } })
         .catch(function () { /* the form still validates on submit */ });
     }
     to.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(preview, 300); });
-    text.addEventListener("input", function () { showCounter(text.value, counter); });
+    text.addEventListener("input", function () {
+      showCounter(text.value, counter);
+      if (last) showRecipients(last, box, text.value);
+    });
     showCounter(text.value, counter);
     if (to.value) preview();
   });
