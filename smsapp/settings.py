@@ -482,7 +482,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 # Seconds between runs of the periodic SMS tasks.
 SMS_DISPATCH_INTERVAL = _seconds("SMS_DISPATCH_INTERVAL", 5.0, maximum=_HOUR)
-SMS_SWEEP_INTERVAL = _seconds("SMS_SWEEP_INTERVAL", 10.0, maximum=_HOUR)
+SMS_SWEEP_INTERVAL = _seconds("SMS_SWEEP_INTERVAL", 5.0, maximum=_HOUR)
 SMS_STATUS_POLL_INTERVAL = _seconds("SMS_STATUS_POLL_INTERVAL", 15.0, maximum=_HOUR)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Refresh ahead of expiry (auth_tokens.services.keep_alive): an idle deployment never lets
