@@ -484,6 +484,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 SMS_DISPATCH_INTERVAL = _seconds("SMS_DISPATCH_INTERVAL", 5.0, maximum=_HOUR)
 SMS_SWEEP_INTERVAL = _seconds("SMS_SWEEP_INTERVAL", 5.0, maximum=_HOUR)
 SMS_STATUS_POLL_INTERVAL = _seconds("SMS_STATUS_POLL_INTERVAL", 15.0, maximum=_HOUR)
+# How often RingCentral's reachability is probed (an unauthenticated GET, no rate-limit slot):
+# an outage shows on /healthz and the staff banner within about two probes.
+SMS_PROBE_INTERVAL = _seconds("SMS_PROBE_INTERVAL", 20.0, maximum=_HOUR)
+# A text still waiting this many minutes after it was due counts as a problem on /healthz and
+# the banner (a big bulk send at 40 a minute legitimately keeps its tail waiting for a while).
+SMS_HEALTH_WAITING_MINUTES = _whole("SMS_HEALTH_WAITING_MINUTES", 30, minimum=1, maximum=1440)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Refresh ahead of expiry (auth_tokens.services.keep_alive): an idle deployment never lets
     # its 7-day refresh token lapse, and senders rarely wait on a refresh.
@@ -495,6 +501,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "sms-reconcile-stuck": {"task": "smsapp.reconcile_stuck", "schedule": SMS_SWEEP_INTERVAL},
     # Sent -> delivered/failed from RingCentral's message store, with backoff per message.
     "sms-check-delivery": {"task": "smsapp.check_delivery", "schedule": SMS_STATUS_POLL_INTERVAL},
+    # Is RingCentral answering at all? A health fact for /healthz and the banner.
+    "sms-probe-ringcentral": {"task": "smsapp.probe_ringcentral", "schedule": SMS_PROBE_INTERVAL},
 }
 
 # --- RingCentral -----------------------------------------------------------------------------

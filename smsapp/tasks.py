@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+
+import redis
 from celery import shared_task
 
-from smsapp import services
+from smsapp import sending_health, services
 
 
 # acks_late + reject_on_worker_lost (also the project defaults): a worker killed mid-send
@@ -18,7 +21,16 @@ def send_message(message_id: int) -> str:
 
 @shared_task(name="smsapp.dispatch_due", ignore_result=True)
 def dispatch_due() -> int:
-    return services.messages_dispatch_due()
+    queued = services.messages_dispatch_due()
+    # A health fact: beat and a worker are alive (smsapp.sending_health).
+    with contextlib.suppress(redis.RedisError):
+        sending_health.record_dispatcher_run()
+    return queued
+
+
+@shared_task(name="smsapp.probe_ringcentral", ignore_result=True)
+def probe_ringcentral() -> str:
+    return sending_health.probe_ringcentral()
 
 
 @shared_task(name="smsapp.reconcile_stuck", ignore_result=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import zoneinfo
 from datetime import timedelta
 
@@ -11,10 +10,6 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from auth_tokens.credentials import Credentials
-from auth_tokens.errors import CredentialsRejected
-from auth_tokens.models import RingCentralToken
-from auth_tokens.services import get_access_token
 from smsapp import services
 from smsapp.models import Message
 
@@ -193,45 +188,3 @@ def test_actions_need_the_send_permission(client, django_user_model, sms_setting
     assert client.post(reverse("smsapp:cancel", args=[message.pk])).status_code == 403
     message.refresh_from_db()
     assert message.status == Status.SCHEDULED
-
-
-def test_banner_names_the_rejected_login_on_every_staff_page(sender_client, rc_settings):
-    rc_settings.RINGCENTRAL_PASSWORD = "not-the-password"
-    with pytest.raises(CredentialsRejected):
-        get_access_token()
-    for name in ("smsapp:compose", "smsapp:history"):
-        page = sender_client.get(reverse(name)).content.decode()
-        assert "Texts are waiting: RingCentral rejected the login for +16505550100 ext 101" in page
-        assert "not-the-password" not in page
-
-
-def test_no_banner_when_sending_works(sender_client, rc_settings):
-    page = sender_client.get(reverse("smsapp:compose")).content.decode()
-    assert "Texts are waiting" not in page
-
-
-def test_healthz_is_200_with_database_broker_and_tokens(client, rc_settings):
-    response = client.get(reverse("healthz"))
-    data = json.loads(response.content)
-    assert response.status_code == 200
-    assert data["database"] == "ok"
-    assert data["broker"] == "ok"
-    assert data["tokens"]["state"] == "not_logged_in"
-
-
-def test_healthz_is_503_when_credentials_are_rejected_or_the_broker_is_down(client, rc_settings):
-    creds = Credentials.from_settings()
-    RingCentralToken.objects.create(
-        credential_key=creds.key,
-        server_url=creds.server_url,
-        client_id=creds.client_id,
-        login_grant=creds.grant,
-        blocked=True,
-        blocked_fingerprint=creds.fingerprint,
-    )
-    assert client.get(reverse("healthz")).status_code == 503
-    RingCentralToken.objects.update(blocked=False)
-    rc_settings.CELERY_BROKER_URL = "redis://127.0.0.1:6399/0"
-    response = client.get(reverse("healthz"))
-    assert response.status_code == 503
-    assert response.json()["broker"].startswith("error")
