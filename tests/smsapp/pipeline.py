@@ -65,6 +65,7 @@ def process_env(settings) -> dict[str, str]:
         "SMS_DISPATCH_INTERVAL",
         "SMS_SWEEP_INTERVAL",
         "SMS_STATUS_POLL_INTERVAL",
+        "SMS_PROBE_INTERVAL",
     ):
         value = getattr(settings, name)
         if value is None:
