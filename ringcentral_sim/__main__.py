@@ -65,14 +65,21 @@ def make_parser() -> argparse.ArgumentParser:
         help="refuse the password grant with OAU-251, as the current published spec implies",
     )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
+    parser.add_argument(
+        "--log-prefix",
+        default="[simulator] ",
+        help="put before every line it prints (scripts/run, which prefixes lines itself, "
+        "passes an empty one)",
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
     args = make_parser().parse_args(argv)
+    prefix = args.log_prefix
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
-        format="[simulator] %(message)s",
+        format=f"{prefix}%(message)s",
         stream=sys.stdout,
     )
     try:
@@ -81,12 +88,21 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(
             f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}"
         ) from None
-    print(f"[simulator] RingCentral simulator on {server.url} (inbox: {server.url}/)", flush=True)
-    print(
-        f"[simulator] client id {args.client_id}, user {args.username} ext {args.extension}, "
-        f"SMS from {args.from_number}",
-        flush=True,
-    )
+    print(f"{prefix}RingCentral simulator on {server.url} (inbox: {server.url}/)", flush=True)
+    # Its fake credentials as the app's settings, ready to paste into .env (they open nothing
+    # but this simulator).
+    app_settings = defaults.app_environment(server.url) | {
+        "RINGCENTRAL_CLIENT_ID": args.client_id,
+        "RINGCENTRAL_CLIENT_SECRET": args.client_secret,
+        "RINGCENTRAL_USERNAME": args.username,
+        "RINGCENTRAL_EXTENSION": args.extension,
+        "RINGCENTRAL_PASSWORD": args.password,
+        "SMS_FROM_NUMBER": args.from_number,
+    }
+    print(f"{prefix}The app's settings for it (.env):", flush=True)
+    for name, value in app_settings.items():
+        if value:
+            print(f"{prefix}  {name}={value}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a person stops it
         server.serve_forever()
 
