@@ -8,32 +8,58 @@ from functools import cache
 import redis
 from django.conf import settings
 
-# Sliding window of the last `window` seconds, on Redis's clock so every machine agrees.
-# KEYS: window zset, pause key, server-limit key, server-window key.
-# ARGV: limit, window (s), member. RingCentral's own limit and window, when its headers said
-# they are stricter than ours, take over.
-# Returns 0 when a slot was taken, else the seconds to wait (a string, for precision).
+# Two sliding windows over one log of sends, on Redis's clock so every machine agrees: ours
+# (ARGV limit per ARGV window, from the setting) and RingCentral's own (the limit and window its
+# X-Rate-Limit-* headers report, remembered in KEYS[3]/KEYS[4]). A send needs room in both: a
+# per-minute window of our own would burst inside RingCentral's shorter one and earn a 429 whose
+# penalty stops the fleet. limit <= 0 means "auto": RingCentral's numbers once known, until then
+# its documented default of 40 a minute.
+# KEYS: log zset, pause key, server-limit key, server-window key.
+# ARGV: limit, window (s), member.
+# Returns 0 when a slot was taken, else the seconds to wait (a string, for precision): exactly
+# until the send that must leave a window does.
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
 local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
 if paused > now then return tostring(paused - now) end
-local window = tonumber(ARGV[2])
 local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
 local server_limit = tonumber(redis.call('GET', KEYS[3]) or '0')
 local server_window = tonumber(redis.call('GET', KEYS[4]) or '0')
-if server_limit > 0 and server_window > 0 and server_limit / server_window < limit / window then
-  limit = server_limit
-  window = server_window
+local known = server_limit > 0 and server_window > 0
+if limit <= 0 then
+  if known then limit = 0 else limit = 40; window = 60 end
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) < limit then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('EXPIRE', KEYS[1], math.ceil(window) + 1)
-  return '0'
+local longest = window
+if known and server_window > longest then longest = server_window end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - longest)
+local function wait_for(lim, win)
+  local since = '(' .. tostring(now - win)
+  local n = redis.call('ZCOUNT', KEYS[1], since, '+inf')
+  if n < lim then return 0 end
+  local leaving = redis.call(
+    'ZRANGEBYSCORE', KEYS[1], since, '+inf', 'WITHSCORES', 'LIMIT', n - lim, 1)
+  return tonumber(leaving[2]) + win - now
 end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return tostring(tonumber(oldest[2]) + window - now)
+local wait = 0
+if limit > 0 then wait = wait_for(limit, window) end
+if known then wait = math.max(wait, wait_for(server_limit, server_window)) end
+if wait > 0 then return tostring(wait) end
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('EXPIRE', KEYS[1], math.ceil(longest) + 1)
+return '0'
+"""
+
+# When the answer came back: RingCentral counted the request on arrival, somewhere between
+# our acquire and now, so dating the slot from now is the safe end (it frees a little later
+# than RingCentral's does, never earlier).
+_SETTLE = """
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  local t = redis.call('TIME')
+  redis.call('ZADD', KEYS[1], 'XX', tonumber(t[1]) + tonumber(t[2]) / 1e6, ARGV[1])
+end
+return 1
 """
 
 # Pause everyone until now + ARGV[1] seconds, unless already paused for longer.
@@ -76,12 +102,22 @@ class FleetRateLimiter:
         client = _redis(settings.REDIS_URL)
         self._redis = client
         self._acquire = client.register_script(_ACQUIRE)
+        self._settle = client.register_script(_SETTLE)
         self._pause = client.register_script(_PAUSE)
+        self._slot: str | None = None
 
     def acquire(self) -> float:
         """Take a slot: 0.0, or the seconds to wait before asking again (nothing was taken)."""
-        wait = self._acquire(keys=self._keys, args=[self.limit, self.window, uuid.uuid4().hex])
-        return float(wait)
+        slot = uuid.uuid4().hex
+        wait = float(self._acquire(keys=self._keys, args=[self.limit, self.window, slot]))
+        self._slot = slot if wait == 0 else None
+        return wait
+
+    def settle(self) -> None:
+        """The request that used the slot is over: date the slot from now (see _SETTLE)."""
+        if self._slot is not None:
+            self._settle(keys=self._keys[:1], args=[self._slot])
+            self._slot = None
 
     def pause(self, seconds: float) -> float:
         """Stop the whole fleet for `seconds` (never shortens a longer pause); returns the
@@ -90,7 +126,9 @@ class FleetRateLimiter:
 
     def observe(self, headers: dict[str, str], *, throttled: bool = False) -> None:
         """Follow RingCentral's own view: a lower X-Rate-Limit-Limit becomes ours, and
-        Remaining 0 pauses the fleet for the window rather than risk a 429 and its penalty.
+        RingCentral's window becomes a second window every acquire must fit (with "auto",
+        the only one). Remaining 0 while our own log still sees room means someone else spent
+        the budget: then the fleet pauses for the window rather than risk a 429.
 
         On a 429 (`throttled`) the headers say Remaining 0 too, but Retry-After is the wait
         that counts: the caller pauses for that, not for a whole window."""
@@ -104,8 +142,13 @@ class FleetRateLimiter:
         remember = max(60, int(window) * 3)
         self._redis.set(self._keys[2], limit, ex=remember)
         self._redis.set(self._keys[3], window, ex=remember)
-        if remaining <= 0 and not throttled:
+        if remaining <= 0 and not throttled and self._sends_in(window) < limit:
             self.pause(window)
+
+    def _sends_in(self, window: float) -> int:
+        now = self._redis.time()
+        since = now[0] + now[1] / 1e6 - window
+        return int(self._redis.zcount(self._keys[0], f"({since}", "+inf"))
 
     def reset(self) -> None:
         self._redis.delete(*self._keys)

@@ -534,9 +534,15 @@ SMS_FROM_NUMBER = _str("SMS_FROM_NUMBER")
 SMS_BACKEND = _str("SMS_BACKEND", "ringcentral")
 # Redis for state every worker shares: the fleet-wide rate limit and 429 pause.
 REDIS_URL = _str("REDIS_URL") or CELERY_BROKER_URL
-# SMS sends per minute for the whole fleet (RingCentral's Medium group is 40 by default); the
-# limiter also follows RingCentral's X-Rate-Limit-* headers when they say less.
-SMS_RATE_LIMIT_PER_MINUTE = _whole("SMS_RATE_LIMIT_PER_MINUTE", 40, minimum=1, maximum=1_000_000)
+# SMS sends for the whole fleet: "auto" (the default) follows RingCentral's own limit and
+# window for the account, from the X-Rate-Limit-* headers of its answers (40 a minute until the
+# first answer says); a number caps sends per minute below that, and the headers still apply
+# when they say less. 0 stands for auto inside the app (smsapp.ratelimit).
+SMS_RATE_LIMIT_PER_MINUTE = (
+    0
+    if _str("SMS_RATE_LIMIT_PER_MINUTE", "auto").strip().lower() == "auto"
+    else _whole("SMS_RATE_LIMIT_PER_MINUTE", 40, minimum=1, maximum=1_000_000)
+)
 # Transient failures (5xx, timeouts before sending) are retried with exponential backoff and
 # jitter, from SMS_RETRY_BASE_SECONDS up to SMS_RETRY_MAX_SECONDS, at most SMS_MAX_ATTEMPTS.
 SMS_MAX_ATTEMPTS = _whole("SMS_MAX_ATTEMPTS", 5, minimum=1, maximum=100)

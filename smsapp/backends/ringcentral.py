@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -183,6 +184,10 @@ class RingCentralBackend(BaseSmsBackend):
             raise AmbiguousSmsError(
                 f"no answer from RingCentral after sending ({_name(error)}): it may have gone out"
             ) from None
+        finally:
+            # Date the slot from the answer: RingCentral counted it on arrival, before now.
+            with contextlib.suppress(redis.RedisError):
+                limiter.settle()
         limiter.observe(response.headers, throttled=response.status_code == 429)
         if response.status_code == 429:
             wait = retry_after(response, DEFAULT_RETRY_AFTER) or DEFAULT_RETRY_AFTER

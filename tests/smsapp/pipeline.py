@@ -68,6 +68,8 @@ def process_env(settings) -> dict[str, str]:
         "SMS_PROBE_INTERVAL",
     ):
         value = getattr(settings, name)
+        if name == "SMS_RATE_LIMIT_PER_MINUTE" and value == 0:
+            value = "auto"  # how the app holds "auto" inside
         if value is None:
             env.pop(name, None)  # unset: the worker derives it as these settings do
         else:
