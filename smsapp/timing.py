@@ -39,6 +39,12 @@ def uncertain_settle() -> timedelta:
     return timedelta(seconds=settings.SMS_UNCERTAIN_SETTLE_SECONDS)
 
 
+def dispatch_horizon() -> timedelta:
+    """How far ahead the dispatcher looks: its interval and half again (beat's own jitter), so
+    whatever falls due before its next run is queued now with a countdown to the second."""
+    return timedelta(seconds=1.5 * settings.SMS_DISPATCH_INTERVAL)
+
+
 def visibility_timeout_seconds() -> float | None:
     options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None) or {}
     value = options.get("visibility_timeout")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import redis
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from smsapp.heartbeats import claim_silent_workers
@@ -16,7 +16,7 @@ from smsapp.models import Message, MessageEvent
 from smsapp.services.leases import lease_lapsed
 from smsapp.services.sending import message_reconcile
 from smsapp.services.timeline import enqueue_on_commit
-from smsapp.timing import stale_sending_after, uncertain_settle
+from smsapp.timing import dispatch_horizon, stale_sending_after, uncertain_settle
 
 logger = logging.getLogger(__name__)
 Status = Message.Status
@@ -26,13 +26,16 @@ UNCERTAIN_RECHECK = timedelta(seconds=5)
 
 
 def messages_dispatch_due() -> int:
-    """Claim due messages with FOR UPDATE SKIP LOCKED (two dispatchers never take the same
-    row), mark them queued, and queue their send tasks after commit. Returns how many."""
+    """Claim messages due before the next run with FOR UPDATE SKIP LOCKED (two dispatchers
+    never take the same row), mark them queued, and queue their send tasks after commit, each
+    with a countdown to its time (seconds at most: never a long ETA that Redis could deliver
+    twice). The claim in message_send still refuses a text before its time. Returns how many."""
     now = timezone.now()
+    horizon = now + dispatch_horizon()
     lost_before = now - timedelta(seconds=settings.SMS_REDISPATCH_SECONDS)
     due = (
-        Q(status=Status.SCHEDULED, send_at__lte=now)
-        | Q(status=Status.QUEUED, next_attempt_at__lte=now, dispatched_at__isnull=True)
+        Q(status=Status.SCHEDULED, send_at__lte=horizon)
+        | Q(status=Status.QUEUED, next_attempt_at__lte=horizon, dispatched_at__isnull=True)
         | Q(
             status=Status.QUEUED,
             next_attempt_at__lte=now,
@@ -44,12 +47,13 @@ def messages_dispatch_due() -> int:
             Message.objects.select_for_update(skip_locked=True)
             .filter(due)
             .order_by("next_attempt_at", "send_at", "id")
-            .values_list("id", "status")[:BATCH]
+            .values_list("id", "status", "send_at", "next_attempt_at")[:BATCH]
         )
-        ids = [message_id for message_id, _ in rows]
-        scheduled = [message_id for message_id, status in rows if status == Status.SCHEDULED]
+        ids = [message_id for message_id, *_ in rows]
+        scheduled = [message_id for message_id, status, *_ in rows if status == Status.SCHEDULED]
+        # Due at its send time, not now: the claim refuses it until then.
         Message.objects.filter(pk__in=scheduled).update(
-            status=Status.QUEUED, next_attempt_at=now, updated_at=now
+            status=Status.QUEUED, next_attempt_at=F("send_at"), updated_at=now
         )
         Message.objects.filter(pk__in=ids).update(dispatched_at=now)
         MessageEvent.objects.bulk_create(
@@ -58,9 +62,17 @@ def messages_dispatch_due() -> int:
                 for i in scheduled
             ]
         )
+        countdowns = {
+            message_id: _seconds_until(send_at if status == Status.SCHEDULED else next_at, now)
+            for message_id, status, send_at, next_at in rows
+        }
         if ids:
-            enqueue_on_commit(ids)
+            enqueue_on_commit(ids, countdowns=countdowns)
     return len(ids)
+
+
+def _seconds_until(moment: datetime | None, now: datetime) -> float:
+    return max(0.0, (moment - now).total_seconds()) if moment else 0.0
 
 
 def messages_reconcile_stuck() -> int:

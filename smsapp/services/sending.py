@@ -24,8 +24,8 @@ from smsapp.backends.base import (
 )
 from smsapp.models import Message
 from smsapp.services.leases import lease_expiry, lease_kept_alive, lease_lapsed, new_holder
-from smsapp.services.timeline import enqueue_on_commit, transition
-from smsapp.timing import stale_sending_after, uncertain_settle
+from smsapp.services.timeline import enqueue_on_commit, enqueue_send, transition
+from smsapp.timing import dispatch_horizon, stale_sending_after, uncertain_settle
 
 logger = logging.getLogger(__name__)
 Status = Message.Status
@@ -64,10 +64,18 @@ def message_send(*, message_id: int) -> str:
     if not claimed:
         # A redelivered task (worker killed, or visibility timeout) or a duplicate dispatch:
         # the message is someone else's, done, or not due. Only an abandoned send is ours.
-        current = Message.objects.filter(pk=message_id).values_list("status", flat=True).first()
-        if current in (Status.SENDING, Status.UNCERTAIN):
+        current = Message.objects.filter(pk=message_id).values("status", "next_attempt_at").first()
+        status = current["status"] if current else None
+        if status in (Status.SENDING, Status.UNCERTAIN):
             return message_reconcile(message_id=message_id)
-        return f"skipped: message is {current or 'gone'}"
+        if status == Status.QUEUED and current["next_attempt_at"]:
+            early = (current["next_attempt_at"] - now).total_seconds()
+            if 0 < early <= dispatch_horizon().total_seconds():
+                # The countdown ran out a little early (clocks differ between hosts): wait
+                # out the rest rather than leave it for the redispatch timeout.
+                enqueue_send([message_id], countdowns={message_id: early})
+                return f"early by {early:.3f} s: queued again for its time"
+        return f"skipped: message is {status or 'gone'}"
     message = Message.objects.get(pk=message_id)
     sms = OutgoingSms(message.from_number, message.to_number, message.text)
     with lease_kept_alive(message_id, holder):

@@ -41,15 +41,21 @@ def transition(
     return changed == 1
 
 
-def enqueue_send(message_ids: Iterable[int]) -> None:
-    """Queue a send task per message. Called after commit; a broker outage only delays them,
-    because the dispatcher re-queues messages whose task never ran."""
+def enqueue_send(message_ids: Iterable[int], *, countdowns: dict[int, float] | None = None) -> None:
+    """Queue a send task per message, each after its countdown (seconds, for texts due before
+    the dispatcher's next run). Called after commit; a broker outage only delays them, because
+    the dispatcher re-queues messages whose task never ran."""
     for message_id in message_ids:
+        countdown = (countdowns or {}).get(message_id, 0.0)
         try:
-            current_app.send_task(SEND_TASK, args=[message_id])
+            current_app.send_task(
+                SEND_TASK, args=[message_id], countdown=countdown if countdown > 0 else None
+            )
         except Exception:  # kombu raises several types; the dispatcher is the safety net
             logger.exception("could not queue SMS #%s; the dispatcher will retry", message_id)
 
 
-def enqueue_on_commit(message_ids: list[int]) -> None:
-    transaction.on_commit(lambda: enqueue_send(message_ids))
+def enqueue_on_commit(
+    message_ids: list[int], *, countdowns: dict[int, float] | None = None
+) -> None:
+    transaction.on_commit(lambda: enqueue_send(message_ids, countdowns=countdowns))
