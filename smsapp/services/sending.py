@@ -64,11 +64,17 @@ def message_send(*, message_id: int) -> str:
     if not claimed:
         # A redelivered task (worker killed, or visibility timeout) or a duplicate dispatch:
         # the message is someone else's, done, or not due. Only an abandoned send is ours.
-        current = Message.objects.filter(pk=message_id).values("status", "next_attempt_at").first()
+        current = (
+            Message.objects.filter(pk=message_id)
+            .values("status", "next_attempt_at", "dispatched_at")
+            .first()
+        )
         status = current["status"] if current else None
         if status in (Status.SENDING, Status.UNCERTAIN):
             return message_reconcile(message_id=message_id)
-        if status == Status.QUEUED and current["next_attempt_at"]:
+        # Handed to the broker for its time (dispatched_at set), not a stray task for a retry
+        # that the dispatcher will queue itself.
+        if status == Status.QUEUED and current["next_attempt_at"] and current["dispatched_at"]:
             early = (current["next_attempt_at"] - now).total_seconds()
             if 0 < early <= dispatch_horizon().total_seconds():
                 # The countdown ran out a little early (clocks differ between hosts): wait
