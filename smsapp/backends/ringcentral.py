@@ -38,10 +38,10 @@ DEFAULT_RETRY_AFTER = 30.0
 AUTH_RECHECK_SECONDS = 60.0
 # Message-store reads are in the Light group (50 a minute); leave room for other readers.
 LIGHT_GROUP_BUDGET = 40
-# Delivery polling may fill only this much of that window. The rest stays free for store
+# Delivery polling may fill only half of that window. The rest stays free for store
 # searches after an uncertain send: those decide whether a text goes out twice and must never
 # starve behind hundreds of routine status reads (seen with 300 texts: a minute's delay).
-DELIVERY_POLL_BUDGET = 30
+DELIVERY_POLL_BUDGET = 20
 # Records per message-store page: RingCentral's maximum (larger values are clamped to it).
 STORE_PAGE_SIZE = 1000
 # A search of one attempt's window that runs past this many pages is not one we can trust.

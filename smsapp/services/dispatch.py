@@ -81,12 +81,20 @@ def messages_reconcile_stuck() -> int:
     message store. Returns how many it looked at."""
     now = timezone.now()
     abandoned = lease_lapsed() | Q(claimed_at__lte=now - stale_sending_after())
-    # An uncertain text is looked up on every sweep once a few seconds have passed (lists lag
-    # accepted texts): finding it is proof at once, so staff see "sent" within a sweep, not
-    # after the settle time. Only absence waits for the settle time (message_reconcile).
-    recheck_before = now - min(UNCERTAIN_RECHECK, uncertain_settle())
-    settled_enough = Q(uncertain_since__lte=recheck_before) | Q(
-        uncertain_since__isnull=True, claimed_at__lte=recheck_before
+    # An uncertain text is looked up once a few seconds after its outcome became unknown
+    # (lists lag accepted texts): finding it then is proof at once, so staff see "sent" within
+    # seconds. After that, only from the settle time on, when absence is believed too. Looking
+    # on every sweep in between spent the Light budget that the other uncertain texts need.
+    settle = uncertain_settle()
+    early_look = min(UNCERTAIN_RECHECK, settle)
+    early_band = Q(
+        uncertain_since__lte=now - early_look,
+        uncertain_since__gt=now - early_look - timedelta(seconds=settings.SMS_SWEEP_INTERVAL),
+    )
+    settled_enough = (
+        early_band
+        | Q(uncertain_since__lte=now - settle)
+        | Q(uncertain_since__isnull=True, claimed_at__lte=now - settle)
     )
     stuck = Message.objects.filter(
         (Q(status=Status.SENDING) & abandoned) | (Q(status=Status.UNCERTAIN) & settled_enough)

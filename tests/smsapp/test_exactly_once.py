@@ -91,6 +91,7 @@ def test_every_text_of_a_killed_worker_settles_within_a_minute(sms_settings, sim
     sms_settings.SMS_UNCERTAIN_SETTLE_SECONDS = 30.0
     sms_settings.SMS_DISPATCH_INTERVAL = 5.0
     sms_settings.SMS_REDISPATCH_SECONDS = 300.0
+    sms_settings.SMS_STATUS_POLL_INTERVAL = 15.0
     simulator.configure(**REAL_STORE_SETTINGS, rate_limits=FAST_LIMITS, latency_ms=200)
     numbers = _numbers(300)
     env = process_env(sms_settings)
