@@ -3,6 +3,7 @@ the send_sms command alike."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,10 +11,16 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
+from smsapp.middleware import known_zones
 from smsapp.models import Message
 from smsapp.phones import parse_recipients
-from smsapp.segments import MAX_TEXT_UNITS, segment_info, utf16_units
-from smsapp.services.messages import recipients_limit_error, send_at_error
+from smsapp.segments import MAX_TEXT_UNITS, segment_info, utf16_units, visible_characters
+from smsapp.services.messages import (
+    new_submission_key,
+    recipients_limit_error,
+    send_at_error,
+    submission_key_error,
+)
 
 # Room for one number as people type them ("+1 (650) 555-0101, " is 19 characters), twice
 # over. Bounds the raw list before it is parsed: libphonenumber costs about 30 µs a number,
@@ -76,9 +83,25 @@ class ComposeForm(forms.Form):
     # The recipient count the sender confirmed on the confirmation page. A count, not a yes:
     # a confirmation given for another list (edited since) asks again.
     confirmed = forms.CharField(required=False, widget=forms.HiddenInput)
+    # One key per rendered form (the idempotency key, see message_submit): the same form sent
+    # twice (a double click, a POST the browser retried, Confirm pressed twice) sends once.
+    submission_key = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._key_problem: str | None = None
+        if not self.is_bound:
+            self.initial["submission_key"] = new_submission_key()
+        else:
+            posted = self.data.get("submission_key") or ""
+            if not posted:
+                # A client without the hidden field (a script, an old page): this post gets a
+                # key of its own, so it works as before, without the protection.
+                self.renew_submission_key()
+            elif problem := submission_key_error(posted):
+                # Refused, and the form shown again carries a good key, so the next Send works.
+                self._key_problem = problem
+                self.renew_submission_key()
         # The limits are settings: say them where people type.
         self.fields["to"].help_text = (
             "One or more phone numbers, separated by commas, spaces or new lines; "
@@ -111,17 +134,33 @@ class ComposeForm(forms.Form):
             raise forms.ValidationError("Write a message.")
         units = utf16_units(text)
         if units > MAX_TEXT_UNITS:
+            # Both counts: the limit is RingCentral's (UTF-16 units), but people count what
+            # they see, and "1001 characters" for 1000 visible ones reads as a miscount.
+            seen = visible_characters(text)
             raise forms.ValidationError(
-                f"The message is {units} characters long; the limit is {MAX_TEXT_UNITS} "
-                "(emoji and some symbols count as two)."
+                f"The message is {units} characters long as RingCentral counts them "
+                f"({seen} as you see them: emoji and some symbols count as two); the limit is "
+                f"{MAX_TEXT_UNITS}."
             )
         return text
 
     def clean_send_at(self) -> datetime | None:
+        # A bare "2026-12-01T09:15" was read in the current zone: the person's (their setting,
+        # else their browser's; smsapp.middleware), which the error names too.
         send_at: datetime | None = self.cleaned_data.get("send_at")
         if send_at is not None and (problem := send_at_error(send_at)):
             raise forms.ValidationError(problem)
         return send_at
+
+    def clean_submission_key(self) -> str:
+        if self._key_problem:
+            raise forms.ValidationError(self._key_problem)
+        return self.cleaned_data["submission_key"]
+
+    def renew_submission_key(self) -> None:
+        """Give the form a fresh key: the next Send is a new submission."""
+        self.data = self.data.copy()
+        self.data["submission_key"] = new_submission_key()
 
     def summary(self) -> SendSummary:
         """Only for a valid form."""
@@ -150,3 +189,46 @@ class HistoryFilterForm(forms.Form):
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     recipient = forms.CharField(label="Recipient", required=False, max_length=20)
+
+
+# The zones offered on "Your settings": the current names under the continents and oceans
+# (zoneinfo also keeps old aliases such as "US/Eastern" and "Asia/Calcutta", which would list
+# most places twice), grouped by region, plus UTC.
+ZONE_REGIONS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+BROWSER_ZONE = ""  # the choice "use my browser's time zone"
+
+
+def zone_choices() -> list[tuple[str, Any]]:
+    by_region: defaultdict[str, list[tuple[str, str]]] = defaultdict(list)
+    for name in sorted(known_zones()):
+        region, _, place = name.partition("/")
+        if region in ZONE_REGIONS and place:
+            by_region[region].append((name, place.replace("_", " ")))
+    return [
+        (BROWSER_ZONE, "Use my browser's time zone"),
+        ("UTC", "UTC"),
+        *((region, by_region[region]) for region in ZONE_REGIONS if by_region[region]),
+    ]
+
+
+class UserSettingsForm(forms.Form):
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        required=False,
+        choices=zone_choices,
+        help_text=(
+            "Times on every page, and the time you type in “Send at”, are in this zone. "
+            "Pick one if your computer's clock is set to another zone than the one you work in."
+        ),
+    )

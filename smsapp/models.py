@@ -61,9 +61,23 @@ class Message(models.Model):
     status_checks = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The idempotency key of the submission that created it (a hidden field of the compose
+    # form, `send_sms --key`): unique with the recipient, so a double click or a retried POST
+    # cannot create a second text for anyone. Empty for texts created without a key.
+    submission_key = models.CharField(max_length=64, blank=True)
+    # What that submission asked for (recipients, text, time, sender), hashed: a key used
+    # again for something else is refused instead of answered with the first send's result.
+    submission_digest = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ("-created_at", "-id")
+        constraints = (
+            models.UniqueConstraint(
+                fields=("submission_key", "to_number"),
+                condition=~models.Q(submission_key=""),
+                name="sms_one_text_per_submission",
+            ),
+        )
         indexes = (
             models.Index(fields=("status", "send_at"), name="sms_due_scheduled"),
             models.Index(fields=("status", "next_attempt_at"), name="sms_due_queued"),
@@ -88,9 +102,37 @@ class MessageEvent(models.Model):
     status = models.CharField(max_length=12, choices=Message.Status.choices)
     description = models.TextField()
     error_code = models.CharField(max_length=40, blank=True)
+    # The key of the staff action (a "Send again" POST) that added this event: the same POST
+    # repeated finds it and does nothing twice.
+    action_key = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ("created_at", "id")
+        constraints = (
+            models.UniqueConstraint(
+                fields=("message", "action_key"),
+                condition=~models.Q(action_key=""),
+                name="sms_action_once",
+            ),
+        )
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.status}: {self.description}"
+
+
+class UserPreferences(models.Model):
+    """A person's own settings for these pages."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sms_preferences"
+    )
+    # An IANA zone name ("America/New_York"); empty: the browser's (smsapp.middleware). Wins
+    # over the browser for someone whose computer's clock is set to another zone than the
+    # one they work in.
+    time_zone = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name_plural = "user preferences"
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.user}"

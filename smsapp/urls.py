@@ -19,6 +19,7 @@ app_urls = (
         path("messages/<int:pk>/", views.message_detail, name="detail"),
         path("messages/<int:pk>/cancel/", views.message_cancel, name="cancel"),
         path("messages/<int:pk>/retry/", views.message_retry, name="retry"),
+        path("settings/", views.user_settings, name="settings"),
     ],
     "smsapp",
 )

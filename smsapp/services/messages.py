@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from smsapp import delivery_codes
+from smsapp.delivery_codes import Outcome
 from smsapp.models import Message, MessageEvent
 from smsapp.segments import MAX_TEXT_UNITS, utf16_units
 from smsapp.services.timeline import enqueue_on_commit, transition
@@ -22,6 +29,36 @@ E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 # minute old) and a person may spend a while on the confirmation step. Anything older is a
 # mistake (a wrong day or year), and sending it at once would surprise.
 SEND_AT_GRACE = timedelta(minutes=2)
+# An idempotency key: what the compose form makes (new_submission_key), a UUID, or any short
+# token a script picks. Letters only from a safe set: it is echoed in a hidden field.
+SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,64}", re.ASCII)
+# How a "Send again" event starts: the detail page finds the series boundaries by it (attempts
+# restart at 0 for each series, which SMS_MAX_ATTEMPTS limits on its own).
+RETRY_EVENT = "Retry requested"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What one submission (a form sent, a send_sms run) created."""
+
+    messages: list[Message]
+    # True when an earlier submission with the same key created them: nothing new was.
+    repeated: bool = False
+
+
+def new_submission_key() -> str:
+    """A fresh idempotency key: 128 random bits, URL-safe (22 characters)."""
+    return secrets.token_urlsafe(16)
+
+
+def submission_key_error(key: str) -> str | None:
+    """Why `key` cannot be an idempotency key, or None."""
+    if SUBMISSION_KEY.fullmatch(key):
+        return None
+    return (
+        "The submission key must be 1 to 64 letters, digits, “-”, “_”, “.” or “:” "
+        "(a UUID will do). Nothing was sent."
+    )
 
 
 def message_create(
@@ -30,71 +67,234 @@ def message_create(
     text: str,
     created_by: AbstractBaseUser | None = None,
     send_at: datetime | None = None,
+    submission_key: str | None = None,
 ) -> list[Message]:
     """One message per recipient, all or none. Sent now, or at `send_at` when in the future
-    (see send_at_error for the rule)."""
+    (see send_at_error for the rule). With a `submission_key`, see message_submit."""
+    return message_submit(
+        to_numbers=to_numbers,
+        text=text,
+        created_by=created_by,
+        send_at=send_at,
+        submission_key=submission_key,
+    ).messages
+
+
+def message_submit(
+    *,
+    to_numbers: Sequence[str],
+    text: str,
+    created_by: AbstractBaseUser | None = None,
+    send_at: datetime | None = None,
+    submission_key: str | None = None,
+) -> Submission:
+    """message_create, once per `submission_key`: the same submission made again (a double
+    click, a retried POST, a script run again after a timeout) creates nothing and returns
+    what the first one created, `repeated`. The database enforces it (a unique constraint on
+    the key and the recipient), so two at the same moment create one set too. The key used
+    again for another send (other recipients, text, time or sender) is a ValidationError on
+    "submission_key": answering with the first send's result would hide that this one was not
+    sent."""
+    numbers = list(dict.fromkeys(to_numbers))  # one text per recipient, however often named
+    if submission_key is not None and (problem := submission_key_error(submission_key)):
+        raise ValidationError({"submission_key": [problem]})
+    digest = _submission_digest(numbers, text, created_by, send_at) if submission_key else ""
+    if submission_key and (earlier := _submitted(submission_key, digest)):
+        return earlier
     from_number = settings.SMS_FROM_NUMBER
     now = timezone.now()
-    _validate(to_numbers, text, from_number, send_at, now)
+    _validate(numbers, text, from_number, send_at, now)
     scheduled = send_at is not None and send_at > now
     status = Message.Status.SCHEDULED if scheduled else Message.Status.QUEUED
     who = f" by {created_by}" if created_by else ""
-    event = f"Scheduled{who} for {send_at:%Y-%m-%d %H:%M %Z}" if scheduled else f"Queued{who}"
-    with transaction.atomic():
-        messages = Message.objects.bulk_create(
-            [
-                Message(
-                    to_number=number,
-                    from_number=from_number,
-                    text=text,
-                    created_by=created_by,
-                    status=status,
-                    send_at=send_at if scheduled else None,
-                    next_attempt_at=None if scheduled else now,
-                    dispatched_at=None if scheduled else now,
-                )
-                for number in to_numbers
-            ]
+    event = f"Scheduled{who} for {_as_given(send_at)}" if scheduled else f"Queued{who}"
+    try:
+        with transaction.atomic():
+            messages = Message.objects.bulk_create(
+                [
+                    Message(
+                        to_number=number,
+                        from_number=from_number,
+                        text=text,
+                        created_by=created_by,
+                        status=status,
+                        send_at=send_at if scheduled else None,
+                        next_attempt_at=None if scheduled else now,
+                        dispatched_at=None if scheduled else now,
+                        submission_key=submission_key or "",
+                        submission_digest=digest,
+                    )
+                    for number in numbers
+                ]
+            )
+            MessageEvent.objects.bulk_create(
+                [MessageEvent(message=m, status=status, description=event) for m in messages]
+            )
+            if not scheduled:
+                enqueue_on_commit([m.pk for m in messages])
+    except IntegrityError:
+        # The same key committed first, between the look above and this insert (which waited
+        # for it on the unique index): nothing of this one was kept, and its tasks, queued
+        # on commit, were dropped with it.
+        if submission_key and (earlier := _submitted(submission_key, digest)):
+            return earlier
+        raise
+    return Submission(messages)
+
+
+def _submission_digest(
+    numbers: Sequence[str],
+    text: str,
+    created_by: AbstractBaseUser | None,
+    send_at: datetime | None,
+) -> str:
+    """What a submission asked for, as a hash to compare a repeat with. The time as an
+    instant: the same form sent again is read in the same zone anyway."""
+    asked = {
+        "to": sorted(numbers),
+        "text": text,
+        "by": created_by.pk if created_by else None,
+        "at": send_at.astimezone(UTC).isoformat() if send_at else None,
+    }
+    return hashlib.sha256(json.dumps(asked, sort_keys=True).encode()).hexdigest()
+
+
+def _submitted(key: str, digest: str) -> Submission | None:
+    """What the submission with `key` created, if any: a ValidationError if it asked for
+    something else than `digest`."""
+    earlier = list(Message.objects.filter(submission_key=key).order_by("id"))
+    if not earlier:
+        return None
+    if any(m.submission_digest != digest for m in earlier):
+        count = len(earlier)
+        raise ValidationError(
+            {
+                "submission_key": [
+                    f"This form was already used to send {count} "
+                    f"{'text' if count == 1 else 'texts'} (#{earlier[0].pk}"
+                    f"{' and more' if count > 1 else ''}) with other recipients, text or time, "
+                    "so nothing was sent now. The form below is a new one: check it and press "
+                    "Send to send it."
+                ]
+            }
         )
-        MessageEvent.objects.bulk_create(
-            [MessageEvent(message=m, status=status, description=event) for m in messages]
-        )
-        if not scheduled:
-            enqueue_on_commit([m.pk for m in messages])
-    return messages
+    return Submission(earlier, repeated=True)
 
 
 def message_cancel(*, message: Message, by: AbstractBaseUser | None = None) -> bool:
     """A scheduled message can be canceled until the dispatcher has claimed it. Any sender may
-    cancel any text (a shared team inbox), so the timeline names who did."""
-    return transition(
+    cancel any text (a shared team inbox), so the timeline names who did.
+
+    Idempotent without a key: True when the text is canceled, by this call or an earlier one
+    (a repeated POST, a colleague), so a repeat shows the first's result and adds no second
+    event. A canceled text stays canceled, so a repeat can never do anything else."""
+    canceled = transition(
         message.pk,
         from_statuses=[Message.Status.SCHEDULED],
         to=Message.Status.CANCELED,
         event=f"Canceled before it was sent{f' by {by}' if by else ''}",
     )
+    return (
+        canceled or Message.objects.filter(pk=message.pk, status=Message.Status.CANCELED).exists()
+    )
 
 
-def message_retry(*, message: Message, by: AbstractBaseUser | None = None) -> bool:
-    """Send a failed message again, as a new attempt series."""
+def message_retry(
+    *, message: Message, by: AbstractBaseUser | None = None, key: str | None = None
+) -> bool:
+    """Send a failed message again, as a new attempt series; never one that failed in a way a
+    resend cannot fix (resend_refusal).
+
+    `key`: the action's idempotency key (a hidden field of the "Send again" form, from
+    {% action_key_input %} in smsapp_forms). Once a retry with it happened, the same key
+    again returns True and does nothing, even if the text has failed again since: a POST the
+    browser repeats must not send the text a third time. Without a key (or with one that is
+    not a key) a failed text is retried whenever asked."""
     now = timezone.now()
-    with transaction.atomic():
-        retried = transition(
-            message.pk,
-            from_statuses=[Message.Status.FAILED],
-            to=Message.Status.QUEUED,
-            event=f"Retry requested{f' by {by}' if by else ''}",
-            attempts=0,
-            next_attempt_at=now,
-            dispatched_at=now,
-            held_since=None,
-            provider_message_id="",
-            error_code="",
-            error_reason="",
-        )
-        if retried:
-            enqueue_on_commit([message.pk])
-    return retried
+    key = key if key and SUBMISSION_KEY.fullmatch(key) else None
+    if key and _action_done(message.pk, key):
+        return True
+    if resend_refusal(message):
+        return False
+    event = f"{RETRY_EVENT}{f' by {by}' if by else ''}"
+    try:
+        with transaction.atomic():
+            retried = _retry_transition(message, event, now)
+            if retried and key:
+                # transition() added the newest event with this text under the row lock its
+                # UPDATE holds to commit. The unique constraint refuses a second event with
+                # this key: a concurrent repeat that got here too rolls back entirely.
+                MessageEvent.objects.filter(
+                    pk=MessageEvent.objects.filter(
+                        message_id=message.pk, description=event, action_key=""
+                    )
+                    .order_by("-id")
+                    .values("pk")[:1]
+                ).update(action_key=key)
+            if retried:
+                enqueue_on_commit([message.pk])
+    except IntegrityError:
+        return True  # the same action, repeated at the same moment, retried it
+    # Not failed (any more): the same action may have retried it a moment ago.
+    return retried or bool(key and _action_done(message.pk, key))
+
+
+def _action_done(message_id: int, key: str) -> bool:
+    return MessageEvent.objects.filter(message_id=message_id, action_key=key).exists()
+
+
+def _retry_transition(message: Message, event: str, now: datetime) -> bool:
+    return transition(
+        message.pk,
+        from_statuses=[Message.Status.FAILED],
+        to=Message.Status.QUEUED,
+        event=event,
+        # Decided on the row as it is now, not as `message` was read.
+        only_if=~_permanent_failure(),
+        attempts=0,
+        next_attempt_at=now,
+        dispatched_at=now,
+        held_since=None,
+        provider_message_id="",
+        error_code="",
+        error_reason="",
+    )
+
+
+def resend_refusal(message: Message) -> str | None:
+    """Why a failed `message` must not be sent again, or None.
+
+    Refused: the delivery codes the table calls permanent (delivery_codes.Outcome: "sending
+    this text to this recipient again will fail the same way"): an opt-out (*-413), an invalid
+    or unreachable number. Sending to someone who replied STOP is what the opt-out forbids.
+    Allowed: every other failure, unknown codes included (their reason says a resend may work).
+    """
+    code = message.error_code
+    if message.status != Message.Status.FAILED or not _is_permanent(code):
+        return None
+    entry = delivery_codes.lookup(code)
+    return (
+        f"RingCentral reported {code}: {entry.meaning}. Sending it again would fail the same way."
+    )
+
+
+# The table's permanent codes; codes it lacks are permanent only as opt-outs (every *-413 means
+# one, see delivery_codes.lookup): the reason shown for other unknown codes says a resend may
+# work.
+_PERMANENT_CODES = frozenset(
+    code for code, entry in delivery_codes.CODES.items() if entry.outcome is Outcome.PERMANENT
+)
+
+
+def _is_permanent(code: str) -> bool:
+    return code in _PERMANENT_CODES or (code.startswith("SMS-") and code.endswith("-413"))
+
+
+def _permanent_failure() -> Q:
+    """_is_permanent as a condition on the row."""
+    return Q(error_code__in=_PERMANENT_CODES) | Q(
+        error_code__startswith="SMS-", error_code__endswith="-413"
+    )
 
 
 def recipients_limit_error(count: int) -> str | None:
@@ -114,7 +314,8 @@ def send_at_error(send_at: datetime, *, now: datetime | None = None) -> str | No
 
     The one rule for the form, send_sms and message_create: any time from two minutes ago
     (SEND_AT_GRACE: sent at once) up to SMS_MAX_SCHEDULE_DAYS ahead (scheduled to the second).
-    Times in errors are shown in the current zone (the browser's on the web, UTC in a command).
+    Times in errors are shown in the current zone: on the web the person's (their setting on
+    "Your settings", else their browser's; smsapp.middleware), UTC in a command.
     """
     now = now or timezone.now()
     days = settings.SMS_MAX_SCHEDULE_DAYS

@@ -9,11 +9,11 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.dateparse import parse_datetime
 
-from smsapp import services
 from smsapp.forms import ComposeForm
+from smsapp.services.messages import message_submit
 
 # Form field -> the option a person typed, so an error names what they can fix.
-OPTION_FOR_FIELD = {"to": "--to", "text": "--text", "send_at": "--at"}
+OPTION_FOR_FIELD = {"to": "--to", "text": "--text", "send_at": "--at", "submission_key": "--key"}
 AT_EXAMPLE = "e.g. 2030-01-02T09:30:00Z or 2030-01-02T10:30:00+01:00"
 
 
@@ -44,26 +44,49 @@ class Command(BaseCommand):
                 "default: now"
             ),
         )
+        parser.add_argument(
+            "--key",
+            metavar="KEY",
+            help=(
+                "an idempotency key (1 to 64 letters, digits, - _ . :; a UUID will do): run "
+                "again with the same key and the same texts (a retry after a timeout) and "
+                "nothing new is sent, the first run's ids are printed again; the same key with "
+                "other texts is refused"
+            ),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         at: str | None = options["at"]
         if at is not None:
             _require_offset(at)
+        key: str | None = options["key"]
+        if key is not None and not key:
+            raise CommandError("--key: Give a key, or leave the option out.")
         form = ComposeForm(
-            data={"to": "\n".join(options["to"]), "text": options["text"], "send_at": at or ""}
+            data={
+                "to": "\n".join(options["to"]),
+                "text": options["text"],
+                "send_at": at or "",
+                # Without --key the form makes one for this run: nothing to repeat.
+                "submission_key": key or "",
+            }
         )
         if not form.is_valid():
             raise CommandError(_one_line(form.errors.get_json_data()))
         try:
-            created = services.message_create(
+            submission = message_submit(
                 to_numbers=form.cleaned_data["to"],
                 text=form.cleaned_data["text"],
                 send_at=form.cleaned_data["send_at"],
+                submission_key=form.cleaned_data["submission_key"],
             )
         except ValidationError as error:
             raise CommandError(_one_line(_as_dict(error))) from None
+        if submission.repeated:
+            # stderr: stdout stays ids only, the same ids as the first run.
+            self.stderr.write(f"Already sent with --key {key}: nothing new was sent.")
         # Only the ids: scripts read them (`for id in $(manage.py send_sms ...)`).
-        for message in created:
+        for message in submission.messages:
             self.stdout.write(str(message.pk))
 
 

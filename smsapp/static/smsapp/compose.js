@@ -12,6 +12,27 @@
     return units <= single ? 1 : Math.ceil(units / multi);
   }
 
+  // Characters as people see them, counted as smsapp/segments.py visible_characters does (so
+  // the counter and the server's errors agree): a code point that only modifies or joins the
+  // one before it (accents, variation selectors, skin tones, emoji tags, ZWJ and the emoji
+  // after it as in 👩‍💻, the second half of a flag, the \n of \r\n) starts no new character.
+  var MARK = /\p{M}/u, SYMBOL = /\p{So}/u;
+  function isRegional(cp) { return cp >= 0x1F1E6 && cp <= 0x1F1FF; }
+  function visibleCharacters(text) {
+    var n = 0, previous = -1, flagOpen = false;
+    for (var ch of text) {  // by code point: 🎉 is one, not two UTF-16 units
+      var cp = ch.codePointAt(0), regional = isRegional(cp);
+      var continues = n > 0 && ((previous === 0x200D && SYMBOL.test(ch)) || cp === 0x200D ||
+        (previous === 0x0D && cp === 0x0A) || MARK.test(ch) ||
+        (cp >= 0x1F3FB && cp <= 0x1F3FF) || (cp >= 0xE0020 && cp <= 0xE007F) ||
+        (regional && flagOpen));
+      if (!continues) n += 1;
+      flagOpen = regional && !(continues && flagOpen);
+      previous = cp;
+    }
+    return n;
+  }
+
   function count(text) {
     var forcing = [];
     var septets = 0;
@@ -21,22 +42,33 @@
       else if (forcing.indexOf(ch) < 0) forcing.push(ch);
     }
     var units = text.length;  // UTF-16 code units, RingCentral's measure
+    var info = { encoding: "UCS-2", units: units, segments: segments(units, 70, 67), forcing: forcing,
+                 characters: visibleCharacters(text) };
     if (forcing.length === 0) {
-      return { encoding: "GSM-7", units: units, segments: segments(septets, 160, 153), forcing: forcing };
+      info.encoding = "GSM-7";
+      info.segments = segments(septets, 160, 153);
     }
-    return { encoding: "UCS-2", units: units, segments: segments(units, 70, 67), forcing: forcing };
+    return info;
   }
 
+  var NAMES = { "\u00a0": "non-breaking space", "\u200d": "zero-width joiner", "\ufe0f": "emoji style" };
   function describe(ch) {
-    if (ch === "\u00a0") return "non-breaking space";
+    // The code point, not the first UTF-16 unit: 🎉 is U+1F389 (at least four hex digits).
     var code = ch.codePointAt(0).toString(16).toUpperCase();
-    return "“" + ch + "” (U+" + ("0000" + code).slice(-4) + ")";
+    while (code.length < 4) code = "0" + code;
+    if (NAMES[ch]) return NAMES[ch] + " (U+" + code + ")";
+    return "“" + ch + "” (U+" + code + ")";
   }
 
   function showCounter(text, counter) {
     var info = count(text);
-    var parts = ["<strong>" + info.units + "</strong> / " + LIMIT + " characters",
-                 info.encoding, info.segments + (info.segments === 1 ? " segment" : " segments")];
+    // What people see first; RingCentral's budget in UTF-16 units beside it when it differs
+    // (emoji and some symbols take two units: 26 characters can be 27 of the 1000).
+    var size = info.characters === info.units
+      ? "<strong>" + info.units + "</strong> / " + LIMIT + " characters"
+      : "<strong>" + info.characters + "</strong> " + (info.characters === 1 ? "character" : "characters") +
+        " (" + info.units + " of " + LIMIT + " units)";
+    var parts = [size, info.encoding, info.segments + (info.segments === 1 ? " segment" : " segments")];
     var html = parts.join(" · ");
     if (info.units > LIMIT) html += ' · <span class="warn">too long</span>';
     if (info.forcing.length) {
@@ -70,13 +102,24 @@
     box.innerHTML = html + "<ul>" + items.join("") + "</ul>";
   }
 
+  // The note names the zone the server read this page in (the person's setting, else the
+  // tz cookie). Without a setting, the Send that follows is read in the zone app.js has just
+  // written to the cookie: if that differs (a first visit, a laptop that travelled), say so.
+  function showZone(note) {
+    if (!note || note.dataset.source === "setting") return;
+    var browser;
+    try { browser = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
+    if (!browser || browser === note.dataset.zone) return;
+    note.querySelector(".tz-name").textContent = browser;
+    note.querySelector(".tz-source").textContent = ", your browser's time zone";
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("compose");
     if (!form) return;
     var to = form.elements.to, text = form.elements.text;
     var counter = document.getElementById("counter"), box = document.getElementById("recipients");
-    var note = document.getElementById("tz-note");
-    try { note.textContent = "Times are in your time zone (" + Intl.DateTimeFormat().resolvedOptions().timeZone + ")."; } catch (e) {}
+    showZone(document.getElementById("tz-note"));
     var timer = null, last = null;
     function preview() {
       var body = new FormData();
