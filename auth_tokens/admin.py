@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
@@ -20,6 +21,7 @@ from auth_tokens import humanize, services
 from auth_tokens.credentials import Credentials
 from auth_tokens.errors import RingCentralAuthError
 from auth_tokens.models import RingCentralToken
+from auth_tokens.services import blocked_for
 from auth_tokens.status import describe
 
 MANAGE_PERMISSION = "auth_tokens.manage_ringcentraltoken"
@@ -30,6 +32,14 @@ MANAGE_PERMISSION = "auth_tokens.manage_ringcentraltoken"
 @sensitive_variables("token")
 def _refresh(creds: Credentials, row: RingCentralToken) -> str:
     token = services.refresh_now(credentials=creds)
+    # Without a usable refresh token (revoked, expired, or refused by RingCentral) the service
+    # logs in instead: say what happened, not what was asked for.
+    how = RingCentralToken.objects.filter(pk=row.pk).values_list("obtained_by", flat=True).first()
+    if how and how != RingCentralToken.Obtained.REFRESH:
+        return (
+            f"Logged in again ({RingCentralToken.Obtained(how).label}), because there was no "
+            f"usable refresh token: new {token}, expires {humanize.expiry(token.expires_at)}."
+        )
     return f"Refreshed: new {token}, expires {humanize.expiry(token.expires_at)}."
 
 
@@ -52,12 +62,16 @@ def _clear_block(creds: Credentials, row: RingCentralToken) -> str:
 
 
 # name -> (button label, what it does). The same four run as list actions and detail buttons.
+# Revoking ends the RingCentral session at once and cannot be undone: it asks first
+# (CONFIRM_FIRST), on a page of its own, for the detail button and the list action alike.
 ROW_ACTIONS: dict[str, tuple[str, Callable[[Credentials, RingCentralToken], str]]] = {
     "refresh_now": ("Refresh now", _refresh),
     "log_in_again": ("Log in again", _log_in_again),
     "revoke_tokens": ("Revoke tokens", _revoke),
     "clear_block": ("Clear the block", _clear_block),
 }
+CONFIRM_FIRST = {"revoke_tokens"}
+CONFIRM_TEMPLATE = "admin/auth_tokens/ringcentraltoken/confirm_revoke.html"
 
 
 @admin.register(RingCentralToken)
@@ -113,9 +127,9 @@ class RingCentralTokenAdmin(admin.ModelAdmin):
                     "last_error_code",
                     "last_error_message",
                     "last_error_hint",
-                    "last_error_at",
-                    "throttled_until",
-                    "blocked",
+                    "last_error_when",
+                    "throttled_until_when",
+                    "blocked_now",
                 )
             },
         ),
@@ -128,8 +142,8 @@ class RingCentralTokenAdmin(admin.ModelAdmin):
                     "refresh_count",
                     "login_count",
                     "version",
-                    "created_at",
-                    "updated_at",
+                    "created",
+                    "updated",
                 )
             },
         ),
@@ -200,6 +214,50 @@ class RingCentralTokenAdmin(admin.ModelAdmin):
     def configured(self, row: RingCentralToken) -> bool:
         return _is_configured(row, Credentials.from_settings())
 
+    # Words, not the admin's boolean icons: a red cross beside "blocked" read as a problem
+    # when it meant that nothing was blocked.
+    @admin.display(description="blocked")
+    def blocked_now(self, row: RingCentralToken) -> str:
+        if not row.blocked:
+            return "no"
+        if not blocked_for(row, Credentials.from_settings()):
+            return "no longer: the credentials have changed since they were rejected"
+        return "yes: texts wait until the credentials are fixed or the block is cleared"
+
+    # Times as everywhere else on these pages (humanize.stamp): to the second, with the zone,
+    # not the admin's locale format ("May 3, 2025, 2:03 p.m.").
+    @admin.display(description="last error at")
+    def last_error_when(self, row: RingCentralToken) -> str:
+        return _stamp(row.last_error_at, self.get_empty_value_display())
+
+    @admin.display(description="throttled until")
+    def throttled_until_when(self, row: RingCentralToken) -> str:
+        return _stamp(row.throttled_until, self.get_empty_value_display())
+
+    @admin.display(description="created at")
+    def created(self, row: RingCentralToken) -> str:
+        return _stamp(row.created_at, self.get_empty_value_display())
+
+    @admin.display(description="updated at")
+    def updated(self, row: RingCentralToken) -> str:
+        return _stamp(row.updated_at, self.get_empty_value_display())
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        error = describe(obj).last_error if obj is not None else None
+        if not (error and error["resolved"]):
+            return fieldsets
+        # A later renewal succeeded: the error is history, and its advice no longer applies.
+        return [
+            (
+                "Last error (resolved)",
+                {**options, "fields": [f for f in options["fields"] if f != "last_error_hint"]},
+            )
+            if title == "Last error"
+            else (title, options)
+            for title, options in fieldsets
+        ]
+
     # -- detail page: state banner and action buttons -------------------------------------------
 
     def change_view(
@@ -215,11 +273,17 @@ class RingCentralTokenAdmin(admin.ModelAdmin):
             buttons = []
             if configured and self.has_manage_permission(request):
                 buttons = [
-                    (label, self._run_url(row, name)) for name, (label, _) in ROW_ACTIONS.items()
+                    (label, self._run_url(row, name))
+                    for name, (label, _) in ROW_ACTIONS.items()
+                    # Only a block can be cleared: the button beside a healthy token confused.
+                    if name != "clear_block" or row.blocked
                 ]
+            status = describe(row)
+            error_at = status.last_error["at"] if status.last_error else None
             extra_context = {
                 **(extra_context or {}),
-                "token_status": describe(row),
+                "token_status": status,
+                "error_at": humanize.stamp(error_at) if error_at else "",
                 "token_configured": configured,
                 "token_buttons": buttons,
             }
@@ -245,6 +309,8 @@ class RingCentralTokenAdmin(admin.ModelAdmin):
         row = self.get_object(request, unquote(object_id))
         if row is None or name not in ROW_ACTIONS:
             raise Http404
+        if name in CONFIRM_FIRST and request.POST.get("confirmed") != "yes":
+            return self._confirm(request, [row], name, action_url=self._run_url(row, name))
         self._run(request, row, name)
         return redirect(
             reverse(
@@ -274,9 +340,16 @@ class RingCentralTokenAdmin(admin.ModelAdmin):
             self._run(request, row, "log_in_again")
 
     @admin.action(description="Revoke tokens", permissions=["manage"])
-    def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[RingCentralToken]) -> None:
+    def revoke_tokens(
+        self, request: HttpRequest, queryset: QuerySet[RingCentralToken]
+    ) -> TemplateResponse | None:
+        # Like the admin's "delete selected": the first post shows what will happen, the
+        # confirmation posts the same action again with confirmed=yes.
+        if request.POST.get("confirmed") != "yes":
+            return self._confirm(request, list(queryset), "revoke_tokens", action_url="")
         for row in queryset:
             self._run(request, row, "revoke_tokens")
+        return None
 
     @admin.action(description="Clear the block", permissions=["manage"])
     def clear_block(self, request: HttpRequest, queryset: QuerySet[RingCentralToken]) -> None:
@@ -289,6 +362,40 @@ class RingCentralTokenAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         # The list actions (refresh now, log in again, revoke, clear the block) post here.
         return super().changelist_view(request, extra_context)
+
+    def _confirm(
+        self,
+        request: HttpRequest,
+        rows: list[RingCentralToken],
+        name: str,
+        *,
+        action_url: str,
+    ) -> TemplateResponse:
+        """The page that asks before `name` runs: `action_url` for a detail button, "" (the
+        list page) for a list action, which posts the selection again."""
+        label, _ = ROW_ACTIONS[name]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{label}?",
+            "opts": self.model._meta,
+            "rows": rows,
+            "action_name": name,
+            "action_label": label,
+            "action_url": action_url,
+            "cancel_url": (
+                reverse(
+                    "admin:auth_tokens_ringcentraltoken_change",
+                    args=[quote(rows[0].pk)],
+                    current_app=self.admin_site.name,
+                )
+                if action_url
+                else reverse(
+                    "admin:auth_tokens_ringcentraltoken_changelist",
+                    current_app=self.admin_site.name,
+                )
+            ),
+        }
+        return TemplateResponse(request, CONFIRM_TEMPLATE, context)
 
     def _run(self, request: HttpRequest, row: RingCentralToken, name: str) -> None:
         label, act = ROW_ACTIONS[name]
@@ -312,6 +419,11 @@ class RingCentralTokenAdmin(admin.ModelAdmin):
 
 def _is_configured(row: RingCentralToken, creds: Credentials) -> bool:
     return row.credential_key == creds.key
+
+
+def _stamp(when: Any, empty: str) -> str:
+    # A read-only field shows a method's None as "None": the admin's empty value instead.
+    return humanize.stamp(when) if when is not None else empty
 
 
 def _countdown(when: Any) -> str:

@@ -109,6 +109,10 @@ def describe(row: RingCentralToken, *, blocked_now: bool | None = None) -> Token
             "message": row.last_error_message,
             "hint": row.last_error_hint,
             "at": row.last_error_at,
+            # The row keeps its last error after a success; a renewal since then means it is
+            # history (shown as past, without its advice), not the current state.
+            "resolved": state not in (BLOCKED, THROTTLED)
+            and _renewed_since(row, row.last_error_at),
         }
     return TokenStatus(
         state,
@@ -129,3 +133,8 @@ def describe(row: RingCentralToken, *, blocked_now: bool | None = None) -> Token
         access_fingerprint=row.access_fingerprint,
         refresh_fingerprint=row.refresh_fingerprint,
     )
+
+
+def _renewed_since(row: RingCentralToken, when: datetime | None) -> bool:
+    renewals = [at for at in (row.last_refresh_at, row.last_login_at) if at is not None]
+    return when is not None and any(at > when for at in renewals)

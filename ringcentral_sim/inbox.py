@@ -9,11 +9,12 @@ STYLE = """
 body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1b1f24;background:#f6f7f9}
 header{background:#0b3d91;color:#fff;padding:1rem 1.5rem}
 h1{font-size:1.25rem;margin:0}
-main{padding:1rem 1.5rem;max-width:60rem}
+main{padding:1rem 1.5rem;max-width:80rem}
 table{border-collapse:collapse;width:100%;background:#fff}
 th,td{text-align:left;padding:.5rem .75rem;border-bottom:1px solid #d8dce2;vertical-align:top}
 th{background:#eef1f5}
-td.text{white-space:pre-wrap;word-break:break-word}
+td.text{white-space:pre-wrap;word-break:break-word;min-width:16rem}
+td:first-child{white-space:nowrap}
 .status-Delivered{color:#116329}.status-DeliveryFailed,.status-SendingFailed{color:#a40e26}
 .tools{margin:0 0 1rem}.tools a{margin-right:1rem}
 /* Phones: one card per text instead of six squeezed columns. */

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from django.contrib import admin, messages
@@ -12,12 +13,28 @@ from django.http import HttpRequest
 from smsapp import services
 from smsapp.models import Message, MessageEvent
 from smsapp.segments import segment_info
+from smsapp.services import messages as messages_service
+from smsapp.templatetags.smsapp_time import format_local
 
 # Retrying or canceling decides whether someone gets a text: the same right as composing one,
 # not "change message" (nobody may edit a message; the admin has no change permission at all).
 SEND_PERMISSION = "smsapp.send_sms"
 # A report naming every skipped message of a 500-row selection helps nobody.
 MAX_IDS_NAMED = 10
+
+
+def _time_column(field: str, label: str) -> Callable[[Any, Any], str]:
+    """A display for a time field as the staff pages show times: to the second, with the zone
+    (the admin's own format, "May 3, 2025, 2:03 p.m.", drops both)."""
+
+    @admin.display(description=label, ordering=field)
+    def show(model_admin: Any, obj: Any) -> str:
+        value: datetime | None = getattr(obj, field)
+        if value is None:  # a read-only field would show a method's None as "None"
+            return model_admin.get_empty_value_display()
+        return format_local(value, seconds=True)
+
+    return show
 
 
 def _can_view_messages(request: HttpRequest) -> bool:
@@ -45,8 +62,9 @@ class MessageEventInline(admin.TabularInline):
     """The timeline: rows are only ever added, by the services."""
 
     model = MessageEvent
-    fields = ("created_at", "status", "description", "error_code")
+    fields = ("at", "status", "description", "error_code")
     readonly_fields = fields
+    at = _time_column("created_at", "at")
     ordering = ("created_at", "id")
     extra = 0
     can_delete = False
@@ -75,8 +93,8 @@ class MessageAdmin(admin.ModelAdmin):
         "to_number",
         "status",
         "created_by",
-        "created_at",
-        "sent_at",
+        "created",
+        "sent",
         "error_code",
     )
     list_filter = (
@@ -101,8 +119,8 @@ class MessageAdmin(admin.ModelAdmin):
                     "text",
                     "billed_as",
                     "created_by",
-                    "created_at",
-                    "send_at",
+                    "created",
+                    "send_at_shown",
                 )
             },
         ),
@@ -111,8 +129,8 @@ class MessageAdmin(admin.ModelAdmin):
             {
                 "fields": (
                     "provider_message_id",
-                    "sent_at",
-                    "delivered_at",
+                    "sent",
+                    "delivered",
                     "error_code",
                     "error_reason",
                     "attempts",
@@ -124,18 +142,29 @@ class MessageAdmin(admin.ModelAdmin):
             {
                 "classes": ("collapse",),
                 "fields": (
-                    "next_attempt_at",
-                    "dispatched_at",
-                    "claimed_at",
-                    "held_since",
-                    "next_status_check_at",
+                    "next_attempt",
+                    "dispatched",
+                    "claimed",
+                    "held",
+                    "next_status_check",
                     "status_checks",
-                    "updated_at",
+                    "updated",
                 ),
             },
         ),
     )
     readonly_fields = tuple(name for _, options in fieldsets for name in options["fields"])
+
+    created = _time_column("created_at", "created at")
+    send_at_shown = _time_column("send_at", "send at")
+    sent = _time_column("sent_at", "sent at")
+    delivered = _time_column("delivered_at", "delivered at")
+    next_attempt = _time_column("next_attempt_at", "next attempt at")
+    dispatched = _time_column("dispatched_at", "dispatched at")
+    claimed = _time_column("claimed_at", "claimed at")
+    held = _time_column("held_since", "held since")
+    next_status_check = _time_column("next_status_check_at", "next status check at")
+    updated = _time_column("updated_at", "updated at")
 
     # -- permissions: a page to look at; every change goes through a service ------------------
 
@@ -167,9 +196,19 @@ class MessageAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry failed messages", permissions=["send_sms"])
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
+        # message_retry refuses these (an opt-out, an invalid number): say why, apart from
+        # those skipped for not having failed.
+        refused = [m.pk for m in queryset.order_by("pk") if messages_service.resend_refusal(m)]
+        if refused:
+            messages.warning(
+                request,
+                f"Not sent again: {_count(refused)} failed in a way sending again cannot fix "
+                f"(the recipient opted out, or the number cannot receive texts): "
+                f"{_name(refused)}.",
+            )
         self._apply(
             request,
-            queryset,
+            queryset.exclude(pk__in=refused),
             lambda message: services.message_retry(message=message, by=request.user),
             done="Retried",
             skipped_because="not failed",
@@ -180,7 +219,8 @@ class MessageAdmin(admin.ModelAdmin):
         self._apply(
             request,
             queryset,
-            lambda message: services.message_cancel(message=message),
+            # The timeline names who canceled, as it does for the staff pages' button.
+            lambda message: services.message_cancel(message=message, by=request.user),
             done="Canceled",
             skipped_because="not scheduled (or already being sent)",
         )

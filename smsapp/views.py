@@ -13,7 +13,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from smsapp import selectors, services
@@ -21,12 +20,16 @@ from smsapp.forms import (
     MAX_PREVIEW_TEXT_CHARS,
     ComposeForm,
     HistoryFilterForm,
+    UserSettingsForm,
     recipients_input_error,
 )
+from smsapp.middleware import browser_zone_name
 from smsapp.models import Message
 from smsapp.phones import parse_recipients
 from smsapp.segments import MAX_TEXT_UNITS, segment_info
-from smsapp.services.messages import recipients_limit_error
+from smsapp.services import preferences
+from smsapp.services.messages import message_submit, recipients_limit_error
+from smsapp.templatetags.smsapp_time import format_local
 
 SEND_PERMISSION = "smsapp.send_sms"
 PAGE_SIZE = 25
@@ -56,17 +59,45 @@ def compose(request: HttpRequest) -> HttpResponse:
     if form.needs_confirmation:
         return render(request, "smsapp/confirm.html", {"form": form, "summary": form.summary()})
     try:
-        created = services.message_create(
+        submission = message_submit(
             to_numbers=form.cleaned_data["to"],
             text=form.cleaned_data["text"],
             created_by=request.user,
             send_at=form.cleaned_data["send_at"],
+            submission_key=form.cleaned_data["submission_key"],
         )
     except ValidationError as error:
+        if "submission_key" in getattr(error, "error_dict", {}):
+            form.renew_submission_key()  # this form's key is spent: the next Send is new
         form.add_error(None, error)
         return render(request, "smsapp/compose.html", {"form": form})
-    messages.success(request, _created_summary(created))
+    # A repeat (double click, retried POST) lands where the first did, with the same words:
+    # the browser shows only the last answer, and it must say what was sent.
+    messages.success(request, _created_summary(submission.messages))
+    if submission.repeated:
+        messages.info(request, "This form had already been sent: it was sent once, not again.")
     return redirect("smsapp:history")
+
+
+@sender_required
+def user_settings(request: HttpRequest) -> HttpResponse:
+    """Your settings: the time zone times are shown and read in (else the browser's)."""
+    current = preferences.user_preferences(user=request.user)
+    form = UserSettingsForm(request.POST or None, initial={"time_zone": current.time_zone})
+    if request.method == "POST" and form.is_valid():
+        saved = preferences.user_time_zone_set(
+            user=request.user, time_zone=form.cleaned_data["time_zone"]
+        )
+        if saved.time_zone:
+            messages.success(request, f"Saved: times are shown in {saved.time_zone}.")
+        else:
+            messages.success(request, "Saved: times are shown in your browser's time zone.")
+        return redirect("smsapp:settings")
+    return render(
+        request,
+        "smsapp/settings.html",
+        {"form": form, "browser_zone": browser_zone_name(request)},
+    )
 
 
 @sender_required
@@ -97,6 +128,7 @@ def compose_preview(request: HttpRequest) -> JsonResponse:
             "encoding": info.encoding,
             "units": info.units,
             "segments": info.segments,
+            "characters": info.characters,
             "ucs2_characters": list(info.ucs2_characters),
         }
     )
@@ -107,6 +139,8 @@ def compose_preview(request: HttpRequest) -> JsonResponse:
 def history(request: HttpRequest) -> HttpResponse:
     filters = HistoryFilterForm(request.GET or None)
     criteria = filters.cleaned_data if filters.is_valid() else {}
+    # Read before the page: a text created in between is then above it, and added live.
+    newest = selectors.new_rows_cursor()
     page = Paginator(selectors.message_history(**criteria), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -115,7 +149,14 @@ def history(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "smsapp/history.html",
-        {"filters": filters, "page": page, "query": query.urlencode()},
+        {
+            "filters": filters,
+            "page": page,
+            "rows": selectors.history_rows(page.object_list),
+            "query": query.urlencode(),
+            # Only the first page grows live: the others are a fixed slice of the past.
+            "live_after": newest if page.number == 1 else None,
+        },
     )
 
 
@@ -123,8 +164,21 @@ def history(request: HttpRequest) -> HttpResponse:
 @require_GET
 def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     message = get_object_or_404(Message.objects.select_related("created_by"), pk=pk)
+    if request.GET.get("confirm") == "cancel":
+        # The step before canceling: a page of its own (a GET, so a stray click changes
+        # nothing), whose button is the only form that posts to "cancel".
+        return render(request, "smsapp/confirm_cancel.html", {"message": message})
+    events = list(message.events.all())
     return render(
-        request, "smsapp/detail.html", {"message": message, "events": message.events.all()}
+        request,
+        "smsapp/detail.html",
+        {
+            "message": message,
+            "events": events,
+            "status_label": selectors.status_label(message),
+            "attempts": selectors.message_attempts(message, events),
+            "resend_refusal": services.messages.resend_refusal(message),
+        },
     )
 
 
@@ -145,8 +199,13 @@ def message_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
     message = get_object_or_404(Message, pk=pk)
-    if services.message_retry(message=message, by=request.user):
+    # The service decides (a repeated POST of the same form counts once); the view only says why
+    # it did nothing.
+    key = request.POST.get("action_key")
+    if services.message_retry(message=message, by=request.user, key=key):
         messages.success(request, f"Text #{message.pk} to {message.to_number} is queued again.")
+    elif refusal := services.messages.resend_refusal(message):
+        messages.error(request, f"Text #{message.pk} was not sent again: {refusal}")
     else:
         messages.error(request, f"Text #{message.pk} has not failed, so there is nothing to retry.")
     return redirect("smsapp:detail", pk=message.pk)
@@ -155,11 +214,26 @@ def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
 @sender_required
 @require_GET
 def statuses(request: HttpRequest) -> JsonResponse:
-    """Polled by the history and detail pages so statuses change while they are open."""
+    """Polled by the history and detail pages so statuses change while they are open.
+
+    `ids=1,2`: {"messages": {id: {status, label, error}}}. The history adds `view=history`
+    and gets "rows" too: the history rows of `ids`, reasons included. Its first page also
+    sends `after=N` and its filters, and gets "new" (rows created after id N that its filters
+    let through, newest first) and "after" (the N to send next time)."""
     raw = request.GET.get("ids", "")
     # Anything that cannot be a message id (a word, "²", an id past 64 bits) names no message.
     ids = [pk for part in raw.split(",")[:MAX_STATUS_IDS] if (pk := selectors.message_id(part))]
-    return JsonResponse({"messages": selectors.message_statuses(ids)})
+    answer: dict[str, Any] = {"messages": selectors.message_statuses(ids)}
+    if request.GET.get("view") == "history":
+        answer["rows"] = selectors.history_rows_by_id(ids)
+        if "after" in request.GET:
+            filters = HistoryFilterForm(request.GET)
+            criteria = filters.cleaned_data if filters.is_valid() else {}
+            # 0 (an empty history) or anything that is not an id: every row is new.
+            after = selectors.message_id(request.GET["after"]) or 0
+            answer["new"] = selectors.new_history_rows(after=after, **criteria)
+            answer["after"] = selectors.new_rows_cursor(after)
+    return JsonResponse(answer)
 
 
 def _created_summary(created: list[Message]) -> str:
@@ -167,6 +241,5 @@ def _created_summary(created: list[Message]) -> str:
     noun = "text" if count == 1 else "texts"
     first = created[0]
     if first.status == Message.Status.SCHEDULED:
-        when = timezone.localtime(first.send_at).strftime("%Y-%m-%d %H:%M %Z")
-        return f"{count} {noun} scheduled for {when}."
+        return f"{count} {noun} scheduled for {format_local(first.send_at)}."
     return f"{count} {noun} queued for sending."

@@ -54,7 +54,7 @@ def message_send(*, message_id: int) -> str:
         message_id,
         from_statuses=[Status.QUEUED],
         to=Status.SENDING,
-        event=f"Sending ({holder})",
+        event="Sending",  # who holds it is in lease_holder (admin), not for staff
         only_if=Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
         claimed_at=now,
         lease_holder=holder,

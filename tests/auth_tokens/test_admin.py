@@ -43,6 +43,13 @@ def staff_user(username: str, *codenames: str) -> User:
     return user
 
 
+def readonly_value(html: str, field: str) -> str:
+    """What the admin shows for a read-only `field` on a change page."""
+    match = re.search(rf'field-{field}".*?<div class="readonly">(.*?)</div>', html, re.S)
+    assert match, f"no read-only field {field}"
+    return match.group(1)
+
+
 def token_requests(simulator: SimulatorControl, grant: str, outcome: str = "ok") -> int:
     return simulator.counters()["token_requests"].get(grant, {}).get(outcome, 0)
 
@@ -129,8 +136,9 @@ def test_manager_log_in_again_button_on_the_detail_page_logs_in(
     manager_client: Client, logged_in_row: RingCentralToken, simulator: SimulatorControl
 ) -> None:
     detail = manager_client.get(change_url(logged_in_row)).content.decode()
-    for label in ("Refresh now", "Log in again", "Revoke tokens", "Clear the block"):
+    for label in ("Refresh now", "Log in again", "Revoke tokens"):
         assert f'value="{label}"' in detail
+    assert 'value="Clear the block"' not in detail  # nothing is blocked
 
     response = manager_client.post(run_url(logged_in_row, "log_in_again"), follow=True)
 
@@ -141,12 +149,25 @@ def test_manager_log_in_again_button_on_the_detail_page_logs_in(
     assert "Logged in again" in response.content.decode()
 
 
-def test_manager_revoke_tokens_forgets_the_pair_and_ends_the_session(
+def test_manager_revoke_tokens_asks_first_then_forgets_the_pair_and_ends_the_session(
     manager_client: Client, logged_in_row: RingCentralToken, simulator: SimulatorControl
 ) -> None:
     assert simulator.counters()["live_sessions"] == 1
 
-    list_action(manager_client, logged_in_row, "revoke_tokens")
+    step = list_action(manager_client, logged_in_row, "revoke_tokens").content.decode()
+
+    # The list action only shows what would happen, with a form that posts it again.
+    assert "Yes, revoke the tokens" in step
+    assert 'name="confirmed" value="yes"' in step
+    assert f'name="_selected_action" value="{logged_in_row.pk}"' in step
+    logged_in_row.refresh_from_db()
+    assert logged_in_row.access_token_encrypted != ""
+    assert simulator.counters()["live_sessions"] == 1
+
+    manager_client.post(
+        reverse(CHANGELIST),
+        {"action": "revoke_tokens", "_selected_action": [logged_in_row.pk], "confirmed": "yes"},
+    )
 
     logged_in_row.refresh_from_db()
     assert logged_in_row.access_token_encrypted == ""
@@ -154,11 +175,90 @@ def test_manager_revoke_tokens_forgets_the_pair_and_ends_the_session(
     assert simulator.counters()["live_sessions"] == 0
 
 
+def test_the_revoke_button_on_the_detail_page_asks_first(
+    manager_client: Client, logged_in_row: RingCentralToken, simulator: SimulatorControl
+) -> None:
+    step = manager_client.post(run_url(logged_in_row, "revoke_tokens"))
+
+    assert step.status_code == 200
+    page = step.content.decode()
+    assert f'action="{run_url(logged_in_row, "revoke_tokens")}"' in page
+    assert f'href="{change_url(logged_in_row)}" class="button cancel-link">No, keep them' in page
+    logged_in_row.refresh_from_db()
+    assert logged_in_row.access_token_encrypted != ""
+    assert simulator.counters()["live_sessions"] == 1
+
+    done = manager_client.post(
+        run_url(logged_in_row, "revoke_tokens"), {"confirmed": "yes"}, follow=True
+    )
+
+    assert done.redirect_chain[-1][0] == change_url(logged_in_row)
+    assert "Tokens revoked" in done.content.decode()
+    assert simulator.counters()["live_sessions"] == 0
+
+
+def test_refresh_now_after_a_revoke_says_it_logged_in_again(
+    manager_client: Client, logged_in_row: RingCentralToken, simulator: SimulatorControl
+) -> None:
+    manager_client.post(run_url(logged_in_row, "revoke_tokens"), {"confirmed": "yes"})
+    detail = manager_client.get(change_url(logged_in_row)).content.decode()
+    assert "refresh expired" in detail
+
+    page = manager_client.post(run_url(logged_in_row, "refresh_now"), follow=True)
+
+    html = page.content.decode()
+    assert "Refresh now for" in html
+    assert "Logged in again (password login), because there was no usable refresh token" in html
+    assert "Refreshed:" not in html
+    assert token_requests(simulator, "refresh_token") == 0
+    assert token_requests(simulator, "password") == 2
+
+
+def test_blocked_reads_as_words_and_times_have_seconds_and_zone(
+    viewer_client: Client, logged_in_row: RingCentralToken, rc_settings
+) -> None:
+    detail = viewer_client.get(change_url(logged_in_row)).content.decode()
+    assert readonly_value(detail, "blocked_now") == "no"  # not the admin's red cross
+    stamp = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC")
+    assert stamp.fullmatch(readonly_value(detail, "created"))
+    assert stamp.fullmatch(readonly_value(detail, "updated"))
+    assert readonly_value(detail, "last_error_when") == "-"
+
+    rc_settings.RINGCENTRAL_PASSWORD = "wrong-pass-77"
+    with pytest.raises(CredentialsRejected):
+        refresh_now(login=True)
+    detail = viewer_client.get(change_url(logged_in_row)).content.decode()
+    assert readonly_value(detail, "blocked_now").startswith("yes: texts wait until")
+    assert stamp.fullmatch(readonly_value(detail, "last_error_when"))
+
+
+def test_a_fixed_login_shows_the_last_error_as_resolved_without_its_advice(
+    manager_client: Client, rc_settings, simulator: SimulatorControl
+) -> None:
+    row = reject_login(rc_settings)
+    before = manager_client.get(change_url(row)).content.decode()
+    assert "What to do:" in before
+    assert "(resolved)" not in before
+
+    rc_settings.RINGCENTRAL_PASSWORD = sim.DEFAULT_PASSWORD
+    manager_client.post(run_url(row, "log_in_again"))
+    after = manager_client.get(change_url(row)).content.decode()
+
+    assert '<p class="summary">healthy</p>' in after
+    assert re.search(
+        r"Last error \(resolved\): OAU-140: .* at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC</p>", after
+    )
+    assert "What to do:" not in after
+    assert "Last error (resolved)</h2>" in after  # the fieldset too
+    assert "field-last_error_hint" not in after
+
+
 def test_manager_clear_the_block_lets_the_next_use_try_again(
     manager_client: Client, rc_settings, simulator: SimulatorControl
 ) -> None:
     row = reject_login(rc_settings)
     assert row.blocked
+    assert 'value="Clear the block"' in manager_client.get(change_url(row)).content.decode()
     with pytest.raises(CredentialsBlocked):  # paused: no request goes out
         get_access_token()
     assert token_requests(simulator, "password", "OAU-140") == 1
