@@ -59,3 +59,17 @@ def sms_settings(rc_settings):
     rc_settings.SMS_STATUS_POLL_INTERVAL = 1.0
     yield rc_settings
     redis.Redis.from_url(rc_settings.CELERY_BROKER_URL).flushdb()
+
+
+@pytest.fixture
+def sender(django_user_model, staff_senders):
+    """A member of "Staff senders": may send, see and act on every text."""
+    user = django_user_model.objects.create_user("sam", password="a-long-test-password")
+    user.groups.add(staff_senders)
+    return user
+
+
+@pytest.fixture
+def sender_client(client, sender):
+    client.force_login(sender)
+    return client

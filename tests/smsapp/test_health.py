@@ -29,13 +29,6 @@ Status = Message.Status
 
 
 @pytest.fixture
-def sender(django_user_model, staff_senders):
-    user = django_user_model.objects.create_user("sam", password="a-long-test-password")
-    user.groups.add(staff_senders)
-    return user
-
-
-@pytest.fixture
 def fleet(rc_settings):
     """A worker beating, beat's dispatcher running and RingCentral answering, as in a healthy
     deployment; each test then breaks one thing."""

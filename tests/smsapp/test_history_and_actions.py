@@ -20,19 +20,6 @@ Status = Message.Status
 OPTED_OUT = "+16505550177"
 
 
-@pytest.fixture
-def sender(django_user_model, staff_senders):
-    user = django_user_model.objects.create_user("sam", password="a-long-test-password")
-    user.groups.add(staff_senders)
-    return user
-
-
-@pytest.fixture
-def sender_client(client, sender):
-    client.force_login(sender)
-    return client
-
-
 def create(number: str = "+16505550101", **kwargs) -> Message:
     [message] = services.message_create(to_numbers=[number], text="Your table is ready", **kwargs)
     return message

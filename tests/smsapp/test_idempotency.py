@@ -27,19 +27,6 @@ TWO = ["+16505550101", "+16505550102"]
 KEY = "9c0e6a7b-2f31-4b8e-9a57-0d6f3f1c2b11"
 
 
-@pytest.fixture
-def sender(django_user_model, staff_senders):
-    user = django_user_model.objects.create_user("sam", password="a-long-test-password")
-    user.groups.add(staff_senders)
-    return user
-
-
-@pytest.fixture
-def sender_client(client, sender):
-    client.force_login(sender)
-    return client
-
-
 def rendered_key(response) -> str:
     match = re.search(r'name="submission_key" value="([^"]*)"', response.content.decode())
     assert match, "the form carries no submission key"

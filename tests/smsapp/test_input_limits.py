@@ -49,19 +49,6 @@ def assert_one_line(error: CommandError | None, *parts: str) -> None:
         assert part in str(error)
 
 
-@pytest.fixture
-def sender(django_user_model, staff_senders):
-    user = django_user_model.objects.create_user("sam", password="a-long-test-password")
-    user.groups.add(staff_senders)
-    return user
-
-
-@pytest.fixture
-def sender_client(client, sender):
-    client.force_login(sender)
-    return client
-
-
 def field_errors(response, field: str) -> str:
     """The text of the error block next to a form field ("" if none)."""
     page = response.content.decode()

@@ -21,19 +21,6 @@ NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 KOLKATA = zoneinfo.ZoneInfo("Asia/Kolkata")
 
 
-@pytest.fixture
-def sender(django_user_model, staff_senders):
-    user = django_user_model.objects.create_user("sam", password="a-long-test-password")
-    user.groups.add(staff_senders)
-    return user
-
-
-@pytest.fixture
-def sender_client(client, sender):
-    client.force_login(sender)
-    return client
-
-
 def page_text(response) -> str:
     """The page as words: tags dropped, entities decoded, spaces collapsed."""
     words = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())

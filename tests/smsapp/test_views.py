@@ -17,19 +17,6 @@ pytestmark = pytest.mark.django_db
 Status = Message.Status
 
 
-@pytest.fixture
-def sender(django_user_model, staff_senders):
-    user = django_user_model.objects.create_user("sam", password="a-long-test-password")
-    user.groups.add(staff_senders)
-    return user
-
-
-@pytest.fixture
-def sender_client(client, sender):
-    client.force_login(sender)
-    return client
-
-
 def test_staff_senders_group_exists_with_the_send_permission():
     group = Group.objects.get(name="Staff senders")
     assert list(group.permissions.values_list("codename", flat=True)) == ["send_sms"]
