@@ -1,0 +1,218 @@
+"""History benchmark: the staff pages and the admin with a realistic history (a million texts
+over two years from 20 senders), p50/p95 per page, the slowest query of each and its plan.
+
+Run from the project root after ./scripts/test has made .venv (PostgreSQL running):
+
+    .venv/bin/python bench/history_bench.py [--rows 1000000] [--requests 20] [--keep]
+
+It uses its own PostgreSQL database (BENCH_HISTORY_DATABASE_URL, default
+postgres://postgres@127.0.0.1:5432/smsapp_bench_history). Filling a million rows (and two events
+each) takes a few minutes; --keep reuses a database filled by an earlier run. The aim (issue
+11): every page under 50 ms p50, no COUNT(*) over the whole table, indexes the plans use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402 - after the path set-up above
+
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/smsapp_bench_history"
+AIM_MS = 50.0
+STATUSES = ["delivered"] * 80 + ["sent"] * 10 + ["failed"] * 7 + ["canceled"] * 3
+
+
+def database_exists(url: str) -> bool:
+    parts = urlsplit(url)
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [parts.path.lstrip("/")]
+        ).fetchone()
+    return row is not None
+
+
+def recreate_database(url: str) -> None:
+    parts = urlsplit(url)
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}"')
+        conn.execute(f'CREATE DATABASE "{parts.path.lstrip("/")}"')
+
+
+def fill(rows: int) -> None:
+    """`rows` texts spread over two years, newest now, 20 senders, two events each."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from smsapp.models import Message, MessageEvent
+
+    users = []
+    for n in range(20):
+        user, _ = get_user_model().objects.get_or_create(username=f"sender{n}")
+        user.groups.add(Group.objects.get(name="Staff senders"))
+        users.append(user)
+    now = timezone.now()
+    span = timedelta(days=730).total_seconds()
+    rng = random.Random(11)
+    batch = 10_000
+    started = time.perf_counter()
+    for first in range(0, rows, batch):
+        count = min(batch, rows - first)
+        with transaction.atomic():
+            messages = Message.objects.bulk_create(
+                [
+                    Message(
+                        to_number=f"+1650{rng.randrange(10**7):07d}",
+                        from_number="+16505550100",
+                        text=f"Your appointment is confirmed (#{first + i})",
+                        created_by=users[(first + i) % 20],
+                        status=rng.choice(STATUSES),
+                        provider_message_id=str(10**12 + first + i),
+                        attempts=1,
+                    )
+                    for i in range(count)
+                ]
+            )
+            MessageEvent.objects.bulk_create(
+                [
+                    MessageEvent(message=m, status=status, description=status.title())
+                    for m in messages
+                    for status in ("queued", m.status)
+                ]
+            )
+        # Spread over two years, oldest first (auto_now_add stamped them all "now").
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE smsapp_message SET created_at = %s - make_interval(secs => "
+                "(%s - (id - %s)) * %s), updated_at = created_at WHERE id >= %s AND id < %s",
+                [now, rows, messages[0].pk, span / rows, messages[0].pk, messages[0].pk + count],
+            )
+        done = first + count
+        if done % 100_000 == 0 or done == rows:
+            print(f"  filled {done:,} of {rows:,} ({time.perf_counter() - started:.0f} s)")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def measure(client, url: str, requests: int) -> tuple[float, float, str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)  # warm: templates, the connection
+    samples = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        response = client.get(url)
+        samples.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise SystemExit(f"{url} answered {response.status_code}")
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    slowest = max(queries.captured_queries, key=lambda q: float(q["time"]))
+    ordered = sorted(samples)
+    return statistics.median(samples), ordered[int(len(ordered) * 0.95) - 1], slowest["sql"]
+
+
+def plan(sql: str) -> list[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) {sql}")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--keep", action="store_true", help="reuse an already filled database")
+    args = parser.parse_args()
+    db_url = os.environ.get("BENCH_HISTORY_DATABASE_URL", DEFAULT_DB)
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "DJANGO_SETTINGS_MODULE": "smsapp.settings",
+        "SMSAPP_IGNORE_DOTENV": "1",
+        "SECRET_KEY": "bench-only-insecure-key",
+        "ALLOWED_HOSTS": "testserver",
+    }
+    reuse = args.keep and database_exists(db_url)
+    if not reuse:
+        recreate_database(db_url)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from smsapp.models import Message
+
+    if not reuse:
+        print(f"Filling {args.rows:,} texts over two years, 20 senders ...")
+        fill(args.rows)
+    total = Message.objects.count()
+    admin, _ = get_user_model().objects.get_or_create(
+        username="bench-admin", defaults={"is_staff": True, "is_superuser": True}
+    )
+    staff = Client()
+    staff.force_login(get_user_model().objects.get(username="sender0"))
+    boss = Client()
+    boss.force_login(admin)
+    newest = Message.objects.order_by("-id").values_list("id", flat=True)[:50]
+    some_day = (
+        Message.objects.order_by("-id").values_list("created_at", flat=True)[
+            200_000 if total > 200_000 else total // 2
+        ]
+    ).date()
+    middle = Message.objects.order_by("-id").values_list("id", flat=True)[total // 2]
+    pages = [
+        ("history, first page", staff, "/messages/"),
+        ("history, status=failed", staff, "/messages/?status=failed"),
+        ("history, one day", staff, f"/messages/?day_from={some_day}&day_to={some_day}"),
+        ("history, page 500", staff, "/messages/?page=500"),
+        ("status poll, 50 ids", staff, "/messages/status.json?ids=" + ",".join(map(str, newest))),
+        ("detail page", staff, f"/messages/{middle}/"),
+        ("admin message list", boss, "/admin/smsapp/message/"),
+        ("admin search, a number", boss, "/admin/smsapp/message/?q=%2B16505551234"),
+    ]
+    print(
+        f"\n{total:,} texts; {args.requests} requests per page, p50/p95 in ms "
+        f"(aim: p50 under {AIM_MS:.0f} ms)\n"
+    )
+    header = f"{'page':<26} | {'p50 ms':>7} | {'p95 ms':>7} | {'aim':>4}"
+    print(header)
+    print("-" * len(header))
+    plans = []
+    for name, client, url in pages:
+        p50, p95, sql = measure(client, url, args.requests)
+        print(f"{name:<26} | {p50:>7.1f} | {p95:>7.1f} | {'ok' if p50 < AIM_MS else 'MISS':>4}")
+        plans.append((name, sql))
+    print("\nThe slowest query of each page, and its plan:\n")
+    for name, sql in plans:
+        print(f"-- {name}: {sql[:160]}{' ...' if len(sql) > 160 else ''}")
+        for line in plan(sql)[:8]:
+            print(f"   {line}")
+        print()
+
+
+if __name__ == "__main__":
+    main()
