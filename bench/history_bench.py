@@ -97,10 +97,19 @@ def fill(rows: int) -> None:
             )
         # Spread over two years, oldest first (auto_now_add stamped them all "now").
         with connection.cursor() as cursor:
+            # Text number k (0 = oldest) of all `rows` is k/rows of the way from two years ago.
             cursor.execute(
                 "UPDATE smsapp_message SET created_at = %s - make_interval(secs => "
-                "(%s - (id - %s)) * %s), updated_at = created_at WHERE id >= %s AND id < %s",
-                [now, rows, messages[0].pk, span / rows, messages[0].pk, messages[0].pk + count],
+                "(%s - (%s + id - %s)) * %s), updated_at = created_at WHERE id >= %s AND id < %s",
+                [
+                    now,
+                    rows,
+                    first,
+                    messages[0].pk,
+                    span / rows,
+                    messages[0].pk,
+                    messages[0].pk + count,
+                ],
             )
         done = first + count
         if done % 100_000 == 0 or done == rows:
