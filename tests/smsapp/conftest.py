@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,37 @@ def sender(django_user_model, staff_senders):
 def sender_client(client, sender):
     client.force_login(sender)
     return client
+
+
+# Playwright's own browser download is not available here; Debian's package is. The flags keep
+# it from reaching for the network (refused here) and let it run as root in CI.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def chromium(monkeypatch):
+    """Debian's Chromium through Playwright, for the browser tests."""
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an asyncio loop in this thread, which makes Django refuse ORM
+    # calls from it; the test's own queries never run inside that loop, so allow them.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.fail("Chromium is missing: apt-get install chromium (./scripts/test does this)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+        # ORM calls made while Playwright's loop is active get connections of their own (per
+        # loop context), which pytest-django's teardown does not see: close them here, inside
+        # that context, or the test database stays in use.
+        connections.close_all()

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-import shutil
 import time
 import zoneinfo
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connections
 from django.utils import timezone
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from smsapp.models import Message
 from smsapp.segments import utf16_units, visible_characters
@@ -21,37 +19,15 @@ from tests.smsapp.pipeline import process_env, start_beat, start_worker, wait_un
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
 SENT_OR_LATER = re.compile("sent|delivered")
-# Playwright's own browser download is not available here; Debian's package is. The flags keep
-# it from reaching for the network (refused here) and let it run as root in CI.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
-def browser_page(monkeypatch):
-    # Playwright's sync API keeps an asyncio loop in this thread, which makes Django refuse ORM
-    # calls from it; the test's own queries never run inside that loop, so allow them.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.fail("Chromium is missing: apt-get install chromium (./scripts/test does this)")
+def browser_page(chromium):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1100, "height": 850})
-        page.set_default_timeout(20_000)
-        yield page
-        browser.close()
-        # ORM calls made while Playwright's loop is active get connections of their own, which
-        # pytest-django's teardown does not see: close them, or the test database stays in use.
-        connections.close_all()
+    page = chromium.new_page(viewport={"width": 1100, "height": 850})
+    page.set_default_timeout(20_000)
+    return page
 
 
 @pytest.fixture
@@ -117,20 +93,6 @@ def test_an_invalid_number_shows_its_error_and_sends_nothing(
 
 
 # -- Time zones, one send per submission, the counter, focus (issue 10) ---------------------
-
-
-@pytest.fixture
-def chromium(monkeypatch):
-    """The browser itself, for tests that open pages in contexts of their own (a time zone)."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.fail("Chromium is missing: apt-get install chromium (./scripts/test does this)")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-        connections.close_all()
 
 
 def _sign_in(page, live_server) -> None:

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import base64
 import secrets
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import requests
@@ -335,17 +333,6 @@ def test_pages_send_a_strict_content_security_policy(client, django_user_model, 
     assert "unsafe" not in response["Content-Security-Policy"]
 
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
 # Every CSP violation the page reports, whichever directive: Chromium's console messages about
 # them are not console API calls, so Playwright does not see those; the DOM event it fires is
 # reliable.
@@ -359,31 +346,20 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 
 @pytest.fixture
-def csp_browser(monkeypatch, live_server, django_user_model) -> Iterator[tuple]:
+def csp_browser(chromium, live_server, django_user_model) -> tuple:
     """Chromium signed in as a superuser, and the CSP violations its pages report."""
-    from django.db import connections
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # see test_browser.py
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.fail("Chromium is missing: apt-get install chromium (./scripts/test does this)")
     django_user_model.objects.create_superuser("root", password="browser-csp-password")
     violations: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.set_default_timeout(20_000)
-        page.expose_function("reportCspViolation", lambda text: violations.append(text))
-        page.add_init_script(REPORT_VIOLATIONS)
-        page.goto(f"{live_server.url}{LOGIN}")
-        page.get_by_label("Username").fill("root")
-        page.get_by_label("Password").fill("browser-csp-password")
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url("**/compose/")
-        yield page, live_server.url, violations
-        browser.close()
-        # As in test_browser.py: connections opened while Playwright's loop ran.
-        connections.close_all()
+    page = chromium.new_page()
+    page.set_default_timeout(20_000)
+    page.expose_function("reportCspViolation", lambda text: violations.append(text))
+    page.add_init_script(REPORT_VIOLATIONS)
+    page.goto(f"{live_server.url}{LOGIN}")
+    page.get_by_label("Username").fill("root")
+    page.get_by_label("Password").fill("browser-csp-password")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/compose/")
+    return page, live_server.url, violations
 
 
 def visit(page, url: str) -> None:
