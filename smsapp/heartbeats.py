@@ -14,10 +14,11 @@ import logging
 import os
 import threading
 import uuid
-from functools import cache
 
 import redis
 from django.conf import settings
+
+from smsapp.ratelimit import shared_redis as _redis
 
 logger = logging.getLogger(__name__)
 KEY = "smsapp:workers:heartbeats"
@@ -33,11 +34,6 @@ local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
 return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]))
 """
 BEATS_PER_LEASE = 3
-
-
-@cache
-def _redis(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
 
 
 class Heartbeat:

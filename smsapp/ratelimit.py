@@ -76,8 +76,10 @@ return tostring(math.max(untl, current) - now)
 
 
 @cache
-def _redis(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+def shared_redis(url: str, timeout: float = 5.0) -> redis.Redis:
+    """One client (and connection pool) per URL and process, for the limiter, the heartbeats
+    and the health checks."""
+    return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
 
 
 class FleetRateLimiter:
@@ -99,7 +101,7 @@ class FleetRateLimiter:
             f"{prefix}:server-limit",
             f"{prefix}:server-window",
         )
-        client = _redis(settings.REDIS_URL)
+        client = shared_redis(settings.REDIS_URL)
         self._redis = client
         self._acquire = client.register_script(_ACQUIRE)
         self._settle = client.register_script(_SETTLE)

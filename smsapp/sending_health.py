@@ -14,7 +14,6 @@ import json
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,6 +28,7 @@ from auth_tokens.status import BLOCKED, NOT_CONFIGURED, THROTTLED, token_status
 from smsapp.backends import get_backend
 from smsapp.heartbeats import KEY as HEARTBEATS_KEY
 from smsapp.models import Message
+from smsapp.ratelimit import shared_redis
 from smsapp.services.messages import E164
 
 PROBE_KEY = "smsapp:health:ringcentral"
@@ -62,9 +62,9 @@ class SendingHealth:
         return " ".join(p.staff for p in self.problems)
 
 
-@cache
 def _redis(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    # Short timeouts: a page waits on these when Redis is down.
+    return shared_redis(url, timeout=2.0)
 
 
 def sending_health() -> SendingHealth:
@@ -85,7 +85,9 @@ def sending_health() -> SendingHealth:
     problems += _broker(checks)
     try:
         client = _redis(settings.REDIS_URL)
-        client.ping()
+        # Usually the broker's own Redis, just pinged: one round trip per page, not two.
+        if settings.REDIS_URL != settings.CELERY_BROKER_URL or checks["broker"] != "ok":
+            client.ping()
     except redis.RedisError as error:
         checks["redis"] = f"error: {type(error).__name__}"
         problems.append(
