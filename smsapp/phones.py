@@ -10,6 +10,17 @@ import phonenumbers
 # a number ("+1 650 555 0101") or separate two ("+16505550101 +16505550102"): libphonenumber's
 # matcher tells which, and whatever it does not recognise is named as invalid.
 _HARD_SEPARATORS = re.compile(r"[,;\n\r]+")
+# E.164's shape: "+", a country code that never starts with 0, at most 15 digits in all. The
+# shortest real numbers (some small countries) have 8 digits with the country code.
+_E164_SHAPE = re.compile(r"\+[1-9]\d{7,14}", re.ASCII)
+
+
+def is_e164(number: str) -> bool:
+    """Whether `number` is written in E.164, the only form stored and sent to RingCentral.
+
+    The one shape rule of the project: the form, the service, the sender checks and the
+    commands all ask here (a number that passed `to_e164` always has this shape)."""
+    return bool(_E164_SHAPE.fullmatch(number or ""))
 
 
 def to_e164(candidate: str, region: str) -> str | None:
