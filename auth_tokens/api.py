@@ -1,34 +1,115 @@
-"""Authorized RingCentral REST calls: a 401 discards that token and retries once, never more."""
+"""auth_tokens' public surface: other apps and the benches import from here and nowhere else."""
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-import requests
-from django.views.decorators.debug import sensitive_variables
-
-from auth_tokens import client
+from auth_tokens.client import DEFAULT_RETRY_AFTER, error_code, retry_after
 from auth_tokens.credentials import Credentials
-from auth_tokens.services import get_access_token, invalidate_access_token
+from auth_tokens.errors import (
+    AuthThrottled,
+    AuthUnavailable,
+    CredentialsBlocked,
+    CredentialsRejected,
+    RingCentralAuthError,
+    TokenConfigurationError,
+    TokenLockTimeout,
+)
+from auth_tokens.timing import worst_request_seconds
+
+if TYPE_CHECKING:
+    from auth_tokens.rest import ringcentral_request
+    from auth_tokens.services import AccessToken, get_access_token
+    from auth_tokens.setup_check import (
+        FAIL,
+        OK,
+        SKIP,
+        SettingProblem,
+        Step,
+        check_token_setup,
+        skip,
+    )
+    from auth_tokens.status import (
+        ACCESS_EXPIRED,
+        BLOCKED,
+        HEALTHY,
+        NOT_CONFIGURED,
+        NOT_LOGGED_IN,
+        REFRESH_EXPIRED,
+        THROTTLED,
+        TokenStatusReport,
+        token_status,
+    )
+
+__all__ = [
+    "ACCESS_EXPIRED",
+    "BLOCKED",
+    "DEFAULT_RETRY_AFTER",
+    "FAIL",
+    "HEALTHY",
+    "NOT_CONFIGURED",
+    "NOT_LOGGED_IN",
+    "OK",
+    "REFRESH_EXPIRED",
+    "SKIP",
+    "THROTTLED",
+    "AccessToken",
+    "AuthThrottled",
+    "AuthUnavailable",
+    "Credentials",
+    "CredentialsBlocked",
+    "CredentialsRejected",
+    "RingCentralAuthError",
+    "SettingProblem",
+    "Step",
+    "TokenConfigurationError",
+    "TokenLockTimeout",
+    "TokenStatusReport",
+    "check_token_setup",
+    "error_code",
+    "get_access_token",
+    "retry_after",
+    "ringcentral_request",
+    "skip",
+    "token_status",
+    "worst_request_seconds",
+]
+
+# The names that need the token model, by the module that defines them: imported on first use
+# (__getattr__ below), so that this module imports before Django's apps are ready, as it must
+# for smsapp.timing, which the start-up check of the timing rules imports before setup().
+_LOADED_ON_FIRST_USE = {
+    "auth_tokens.rest": ("ringcentral_request",),
+    "auth_tokens.services": ("AccessToken", "get_access_token"),
+    "auth_tokens.setup_check": (
+        "FAIL",
+        "OK",
+        "SKIP",
+        "SettingProblem",
+        "Step",
+        "check_token_setup",
+        "skip",
+    ),
+    "auth_tokens.status": (
+        "ACCESS_EXPIRED",
+        "BLOCKED",
+        "HEALTHY",
+        "NOT_CONFIGURED",
+        "NOT_LOGGED_IN",
+        "REFRESH_EXPIRED",
+        "THROTTLED",
+        "TokenStatusReport",
+        "token_status",
+    ),
+}
+_MODULE_OF = {name: module for module, names in _LOADED_ON_FIRST_USE.items() for name in names}
 
 
-@sensitive_variables("token")
-def ringcentral_request(
-    method: str, path: str, *, credentials: Credentials | None = None, **kwargs: Any
-) -> requests.Response:
-    """Send one REST call with the shared token. On 401 (OAU-128, OAU-129, OAU-213, CMN-405,
-    ...) re-read the store first, as RingCentral advises: invalidate only the token that failed,
-    get a token again (another process may already have renewed it), and retry once.
-
-    Token errors (throttled, blocked, unavailable) propagate; transport errors from the call
-    itself (timeouts, dropped connections) propagate as requests exceptions for the caller to
-    classify, since only it knows whether a retry could duplicate something.
-    """
-    creds = credentials or Credentials.from_settings()
-    token = get_access_token(credentials=creds)
-    response = client.api_call(creds, token.value, method, path, **kwargs)
-    if response.status_code != 401:
-        return response
-    invalidate_access_token(token, credentials=creds)
-    token = get_access_token(credentials=creds)
-    return client.api_call(creds, token.value, method, path, **kwargs)
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # found directly from now on
+    return value

@@ -23,7 +23,7 @@ from auth_tokens.errors import (
 logger = logging.getLogger(__name__)
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-# Without Retry-After on a 429, wait at least 30 s (ringcentral-api.md, Rate limits).
+# Without Retry-After on a 429, wait at least 30 s (docs/ringcentral.md#rate-limits).
 DEFAULT_RETRY_AFTER = 30.0
 _local = threading.local()
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from auth_tokens.credentials import Credentials
 
-# ringcentral-api.md, Errors: the token endpoint codes that need a person, not a retry.
+# docs/ringcentral.md#error-format: the token endpoint codes that need a person, not a retry.
 CLIENT_CODES = {"OAU-123", "OAU-146", "OAU-153"}
 GRANT_NOT_ALLOWED_CODES = {"OAU-251", "OAU-112", "OAU-125", "OAU-250"}
 ACCOUNT_STATE_CODES = {"OAU-136", "OAU-141", "OAU-142", "OAU-232", "OAU-236", "OAU-222"}
-# Within ACCOUNT_STATE_CODES, two that need different fixes (ringcentral-api.md, Token endpoint:
+# Within ACCOUNT_STATE_CODES, two that need different fixes (docs/ringcentral.md#token-errors:
 # statuses): no such extension (a setting is wrong) vs an extension that may not log in now.
 EXTENSION_NOT_FOUND_CODE = "OAU-136"
 EXTENSION_STATE_CODE = "OAU-141"

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Literal
+from typing import NamedTuple
 
 from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.debug import sensitive_variables
 
 from auth_tokens import client
@@ -32,17 +32,32 @@ from auth_tokens.timing import lock_timeout_seconds
 
 logger = logging.getLogger(__name__)
 
-Mode = Literal["auto", "ahead", "refresh", "login"]
+
+class Renewal(enum.Enum):
+    """When _renew() asks RingCentral for a new token. Decided under the row lock, after
+    re-reading the row: another process may have renewed while this one waited."""
+
+    # A caller needs a token: only when the stored one is missing or within the skew of expiry.
+    WHEN_NEEDED = "when_needed"
+    # Keep-alive: only once less than half the lifetime is left, or the refresh token is close
+    # to expiry (_renewal_due), so a sender rarely has to wait for a renewal.
+    BEFORE_EXPIRY = "before_expiry"
+    # A person asked: refresh even if the token is valid (log in without a usable refresh token).
+    REFRESH_NOW = "refresh_now"
+    # A person asked: log in with the configured grant, then end the replaced session.
+    LOG_IN_NOW = "log_in_now"
+
+
 # Skew: refresh this long before expiry. It scales with the lifetime (a tenth, at most 60 s):
 # RingCentral allows 600 s access tokens and tests use seconds; a fixed 60 s would mean
 # "always expired" and a refresh on every call.
 MAX_SKEW_SECONDS = 60.0
-# What the hot path reads: one indexed row, without the refresh token's ciphertext.
-_HOT_FIELDS = (
-    "version",
-    "access_token_encrypted",
-    "access_expires_at",
-    "access_token_ttl",
+# What the hot path reads: one indexed row, and of it only what tells whether the stored access
+# token is usable. Each further column cost about 4 us a call, 2% of the hot path; why a token
+# is not usable (a throttle, a block) is read only when it is not.
+_HOT_COLUMNS = ("version", "access_token_encrypted", "access_expires_at", "access_token_ttl")
+# What _raise_if_paused() reads, off the hot path.
+_PAUSE_FIELDS = (
     "throttled_until",
     "blocked",
     "blocked_fingerprint",
@@ -53,27 +68,29 @@ _HOT_FIELDS = (
 # refresh token is this close to expiry. Beat runs it every 5 minutes (CELERY_BEAT_SCHEDULE).
 KEEP_ALIVE_ACCESS_SHARE = 0.5
 KEEP_ALIVE_REFRESH_MARGIN = timedelta(days=1)
-# Per process: the decrypted access token of the version last seen, so the hot path decrypts
-# once per token rather than once per call.
-_plaintext_cache: dict[str, tuple[int, str]] = {}
+# Per process, per credential key: the AccessToken built from the row version last seen, so the
+# hot path decrypts once per token rather than once per call. Only a cache of the row: each
+# call still reads the row, and uses this only while version and expiry match it.
+_plaintext_cache: dict[str, AccessToken] = {}
+# How a login with each grant (Credentials.grant) is recorded in obtained_by.
+_OBTAINED_BY_LOGIN = {
+    "password": RingCentralToken.Obtained.PASSWORD,
+    "jwt": RingCentralToken.Obtained.JWT,
+}
 
 
-@dataclass(frozen=True)
-class _HotState:
-    """The hot-path columns of a token row (the same names as RingCentralToken's fields)."""
+class HotTokenColumns(NamedTuple):
+    """The columns of a token row that the hot path reads, named as RingCentralToken's fields.
+    A NamedTuple: built on every call, and cheaper than a dataclass."""
 
     version: int
     access_token_encrypted: str
     access_expires_at: datetime | None
     access_token_ttl: int
-    throttled_until: datetime | None
-    blocked: bool
-    blocked_fingerprint: str
-    last_error_code: str
-    last_error_hint: str
 
 
-TokenState = RingCentralToken | _HotState
+# A whole token row or its hot-path columns: what access_valid() and _usable_token() need.
+TokenRowLike = RingCentralToken | HotTokenColumns
 
 
 @dataclass(frozen=True)
@@ -98,21 +115,26 @@ def get_access_token(*, credentials: Credentials | None = None) -> AccessToken:
     """
     creds = credentials or Credentials.from_settings()
     creds.require_complete()
-    row = _read_hot_state(creds.key)
+    hot = _read_hot_columns(creds.key)
     now = timezone.now()
-    if row is not None:
-        token = _usable_token(row, creds, now)
+    if hot is not None:
+        token = _usable_token(hot, creds, now)
         if token is not None:
             return token
-        _raise_if_paused(row, creds, now)
-    return _renew(creds, mode="auto")
+        # Not the hot path any more: see whether a throttle or a block stands before taking
+        # the row lock, so that paused callers fail fast instead of queueing on the lock.
+        paused = RingCentralToken.objects.only(*_PAUSE_FIELDS).filter(credential_key=creds.key)
+        row = paused.first()
+        if row is not None:
+            _raise_if_paused(row, creds, now)
+    return _renew(creds, renewal=Renewal.WHEN_NEEDED)
 
 
 def refresh_now(*, credentials: Credentials | None = None, login: bool = False) -> AccessToken:
     """Refresh (or with login=True, log in again) even if the current token is still valid."""
     creds = credentials or Credentials.from_settings()
     creds.require_complete()
-    return _renew(creds, mode="login" if login else "refresh")
+    return _renew(creds, renewal=Renewal.LOG_IN_NOW if login else Renewal.REFRESH_NOW)
 
 
 def log_in_again(*, credentials: Credentials | None = None) -> AccessToken:
@@ -134,7 +156,7 @@ def keep_alive(*, credentials: Credentials | None = None) -> str:
     if row is not None and not _renewal_due(row, now):
         return "fresh: nothing to do"
     try:
-        token = _renew(creds, mode="ahead")
+        token = _renew(creds, renewal=Renewal.BEFORE_EXPIRY)
     except RingCentralAuthError as error:
         return f"not renewed: {error.message}"
     return f"renewed: {token}"
@@ -183,13 +205,19 @@ def clear_block(*, credentials: Credentials | None = None) -> bool:
 @cache
 def _hot_sql() -> str:
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(name) for name in _HOT_FIELDS)
+    version, access, expires, ttl = (quote(name) for name in _HOT_COLUMNS)
     table = quote(RingCentralToken._meta.db_table)
-    # Identifiers come from the model and are quoted; the key is a bound parameter.
-    return f"SELECT {columns} FROM {table} WHERE {quote('credential_key')} = %s"  # noqa: S608
+    # The expiry as text, parsed in _expiry(): psycopg's timestamptz loader, as Django registers
+    # it, runs in Python and is set up again for every cursor, which cost about 20 us a call.
+    # CAST AS TEXT is the same SQL on SQLite. Identifiers come from the model and are quoted;
+    # the key is a bound parameter.
+    return (
+        f"SELECT {version}, {access}, CAST({expires} AS TEXT), {ttl} "  # noqa: S608
+        f"FROM {table} WHERE {quote('credential_key')} = %s"
+    )
 
 
-def _read_hot_state(key: str) -> _HotState | None:
+def _read_hot_columns(key: str) -> HotTokenColumns | None:
     # Raw SQL, because this is the one query every send makes: the ORM's query building cost
     # about 350 us a call, three times the PostgreSQL round trip itself (bench/token_bench.py).
     with connection.cursor() as cursor:
@@ -197,23 +225,21 @@ def _read_hot_state(key: str) -> _HotState | None:
         values = cursor.fetchone()
     if values is None:
         return None
-    state = dict(zip(_HOT_FIELDS, values, strict=True))
-    for name in ("access_expires_at", "throttled_until"):
-        state[name] = _aware(state[name])
-    state["blocked"] = bool(state["blocked"])
-    return _HotState(**state)
+    version, access, expires, ttl = values
+    return HotTokenColumns(version, access, _expiry(expires), ttl)
 
 
-def _aware(value: datetime | str | None) -> datetime | None:
-    # SQLite's raw cursor gives text (the ORM would convert it); PostgreSQL gives datetimes.
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    if value is not None and timezone.is_naive(value):
-        value = timezone.make_aware(value, UTC)
-    return value
+def _expiry(text: str | None) -> datetime | None:
+    """access_expires_at read as text: PostgreSQL's ISO form with its offset ("...+00"), or
+    SQLite's naive UTC. Any other form (a DateStyle other than ISO) raises ValueError rather
+    than reading as "no token"; psycopg's own loader refuses those DateStyles too."""
+    if text is None:
+        return None
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def access_valid(row: TokenState, now: datetime) -> bool:
+def access_valid(row: TokenRowLike, now: datetime) -> bool:
     """The stored access token is there and good for longer than the skew margin."""
     expires = row.access_expires_at
     return bool(
@@ -221,24 +247,25 @@ def access_valid(row: TokenState, now: datetime) -> bool:
     )
 
 
-def blocked_for(row: TokenState, creds: Credentials) -> bool:
+def blocked_for(row: RingCentralToken, creds: Credentials) -> bool:
     """Blocked, and for these very credentials: changed settings lift a block by themselves."""
     return row.blocked and row.blocked_fingerprint == creds.fingerprint
 
 
-@sensitive_variables("cached", "value")
-def _usable_token(row: TokenState, creds: Credentials, now: datetime) -> AccessToken | None:
+@sensitive_variables("cached", "value", "token")
+def _usable_token(row: TokenRowLike, creds: Credentials, now: datetime) -> AccessToken | None:
     if not access_valid(row, now):
         return None
     expires = row.access_expires_at
     cached = _plaintext_cache.get(creds.key)
-    if cached and cached[0] == row.version:
-        return AccessToken(cached[1], row.version, expires)
+    if cached is not None and cached.version == row.version and cached.expires_at == expires:
+        return cached
     value = decrypt(row.access_token_encrypted)
     if value is None:  # encrypted under another key: treat as absent and renew
         return None
-    _plaintext_cache[creds.key] = (row.version, value)
-    return AccessToken(value, row.version, expires)
+    token = AccessToken(value, row.version, expires)
+    _plaintext_cache[creds.key] = token
+    return token
 
 
 def _renewal_due(row: RingCentralToken, now: datetime) -> bool:
@@ -250,7 +277,7 @@ def _renewal_due(row: RingCentralToken, now: datetime) -> bool:
     return bool(row.refresh_expires_at and row.refresh_expires_at - now < KEEP_ALIVE_REFRESH_MARGIN)
 
 
-def _raise_if_paused(row: TokenState, creds: Credentials, now: datetime) -> None:
+def _raise_if_paused(row: RingCentralToken, creds: Credentials, now: datetime) -> None:
     if blocked_for(row, creds):
         raise CredentialsBlocked(
             f"Automatic RingCentral logins are paused after "
@@ -295,8 +322,8 @@ def _lock_row(creds: Credentials) -> RingCentralToken:
     return row
 
 
-@sensitive_variables("old_session_token", "answer", "token")
-def _renew(creds: Credentials, *, mode: Mode) -> AccessToken:
+@sensitive_variables("old_session_token", "new", "token")
+def _renew(creds: Credentials, *, renewal: Renewal) -> AccessToken:
     failure: RingCentralAuthError | None = None
     old_session_token: str | None = None
     try:
@@ -304,26 +331,24 @@ def _renew(creds: Credentials, *, mode: Mode) -> AccessToken:
             row = _lock_row(creds)
             now = timezone.now()
             # Whoever held the lock before us may have renewed already: use theirs.
-            if mode == "auto":
+            if renewal is Renewal.WHEN_NEEDED or (
+                renewal is Renewal.BEFORE_EXPIRY and not _renewal_due(row, now)
+            ):
                 token = _usable_token(row, creds, now)
                 if token is not None:
                     return token
-            if mode == "ahead" and not _renewal_due(row, now):
-                token = _usable_token(row, creds, now)
-                if token is not None:
-                    return token
-            # Every mode honours a throttle (a request during the penalty restarts it) and a
+            # Every renewal honours a throttle (a request during the penalty restarts it) and a
             # block (only new credentials or an admin's clear_block() lift it).
             _raise_if_paused(row, creds, now)
-            if mode == "login":
+            if renewal is Renewal.LOG_IN_NOW:
                 old_session_token = decrypt(row.access_token_encrypted)
             try:
-                answer, how = _obtain(row, creds, mode, now)
+                new = _obtain(row, creds, renewal, now)
             except RingCentralAuthError as error:
                 _record_failure(row, creds, error, now)
                 failure = error
             else:
-                token = _record_success(row, creds, answer, how, now)
+                token = _record_success(row, creds, new, now)
     except OperationalError as exc:
         if not _is_lock_timeout(exc):
             raise
@@ -346,33 +371,39 @@ def _is_lock_timeout(error: OperationalError) -> bool:
     return getattr(cause, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
 
 
+class _NewTokens(NamedTuple):
+    """A token endpoint's answer, and how it was obtained (what obtained_by records)."""
+
+    answer: client.TokenAnswer
+    obtained_by: RingCentralToken.Obtained
+
+
 @sensitive_variables("refresh_token")
 def _obtain(
-    row: RingCentralToken, creds: Credentials, mode: Mode, now: datetime
-) -> tuple[client.TokenAnswer, str]:
+    row: RingCentralToken, creds: Credentials, renewal: Renewal, now: datetime
+) -> _NewTokens:
     refresh_token = decrypt(row.refresh_token_encrypted)
     # A refresh token past its expiry is not worth a request: it gets OAU-210 and costs one of
     # the five Auth requests a minute. Log in directly.
     usable = refresh_token and row.refresh_expires_at and row.refresh_expires_at > now
-    if mode != "login" and usable:
+    if renewal is not Renewal.LOG_IN_NOW and usable:
         try:
-            return client.refresh(creds, refresh_token), RingCentralToken.Obtained.REFRESH
+            return _NewTokens(
+                client.refresh(creds, refresh_token), RingCentralToken.Obtained.REFRESH
+            )
         except InvalidGrant as refused:
             logger.info("RingCentral refused the refresh token (%s); logging in", refused.code)
             row.refresh_token_encrypted, row.refresh_expires_at = "", None
-    return client.login(creds), creds.grant
+    return _NewTokens(client.login(creds), _OBTAINED_BY_LOGIN[creds.grant])
 
 
-@sensitive_variables("answer")
+@sensitive_variables("new", "answer", "token")
 def _record_success(
-    row: RingCentralToken,
-    creds: Credentials,
-    answer: client.TokenAnswer,
-    how: str,
-    now: datetime,
+    row: RingCentralToken, creds: Credentials, new: _NewTokens, now: datetime
 ) -> AccessToken:
+    answer = new.answer
     # Expiry from the answer's expires_in, counted from before the request left: never from
-    # constants (ringcentral-api.md, Token endpoint).
+    # constants (docs/ringcentral.md#token-endpoint).
     row.access_token_encrypted = encrypt(answer.access_token)
     row.access_token_ttl = answer.expires_in
     row.access_expires_at = now + timedelta(seconds=answer.expires_in)
@@ -381,8 +412,8 @@ def _record_success(
         row.refresh_expires_at = now + timedelta(seconds=answer.refresh_token_expires_in or 0)
     else:  # legal: the app may not have "Issue refresh tokens" on
         row.refresh_token_encrypted, row.refresh_expires_at = "", None
-    row.obtained_by = how
-    if how == RingCentralToken.Obtained.REFRESH:
+    row.obtained_by = new.obtained_by
+    if new.obtained_by is RingCentralToken.Obtained.REFRESH:
         row.last_refresh_at, row.refresh_count = now, row.refresh_count + 1
     else:
         row.last_login_at, row.login_count = now, row.login_count + 1
@@ -392,14 +423,15 @@ def _record_success(
     row.blocked, row.blocked_fingerprint = False, ""
     row.version += 1
     row.save()
-    _plaintext_cache[creds.key] = (row.version, answer.access_token)
+    token = AccessToken(answer.access_token, row.version, row.access_expires_at)
+    _plaintext_cache[creds.key] = token
     logger.info(
         "RingCentral token renewed by %s (v%s, expires in %s s)",
-        how,
+        new.obtained_by,
         row.version,
         answer.expires_in,
     )
-    return AccessToken(answer.access_token, row.version, row.access_expires_at)
+    return token
 
 
 def _record_failure(

@@ -24,7 +24,10 @@ ATTENTION_STATES = {NOT_CONFIGURED, THROTTLED, BLOCKED}
 
 
 @dataclass
-class TokenStatus:
+class TokenStatusReport:
+    """What a person reads about a token row: its state (one of the constants above), a
+    summary in words, and the facts behind them. Computed on demand, never stored."""
+
     state: str
     summary: str
     server_url: str = ""
@@ -57,7 +60,7 @@ class TokenStatus:
         return data
 
 
-def token_status(*, credentials: Credentials | None = None) -> TokenStatus:
+def token_status(*, credentials: Credentials | None = None) -> TokenStatusReport:
     """The status of the configured credential set."""
     creds = credentials or Credentials.from_settings()
     missing = creds.missing_settings()
@@ -69,8 +72,8 @@ def token_status(*, credentials: Credentials | None = None) -> TokenStatus:
     return describe(row, blocked_now=blocked_for(row, creds))
 
 
-def _without_row(creds: Credentials, state: str, summary: str) -> TokenStatus:
-    return TokenStatus(
+def _without_row(creds: Credentials, state: str, summary: str) -> TokenStatusReport:
+    return TokenStatusReport(
         state,
         summary,
         server_url=creds.server_url,
@@ -80,7 +83,7 @@ def _without_row(creds: Credentials, state: str, summary: str) -> TokenStatus:
     )
 
 
-def describe(row: RingCentralToken, *, blocked_now: bool | None = None) -> TokenStatus:
+def describe(row: RingCentralToken, *, blocked_now: bool | None = None) -> TokenStatusReport:
     """The status of one token row. `blocked_now` is False when the block no longer applies
     because the configured credentials changed since the rejection."""
     now = timezone.now()
@@ -114,7 +117,7 @@ def describe(row: RingCentralToken, *, blocked_now: bool | None = None) -> Token
             "resolved": state not in (BLOCKED, THROTTLED)
             and _renewed_since(row, row.last_error_at),
         }
-    return TokenStatus(
+    return TokenStatusReport(
         state,
         summary,
         server_url=row.server_url,

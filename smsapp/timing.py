@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 
-from auth_tokens.timing import worst_request_seconds
+from auth_tokens.api import worst_request_seconds
 
 # The backstop's margin over the slowest attempt: the database updates around the call and the
 # rate limiter's Redis round trips take milliseconds; 30 s absorbs a slow database or a GC pause.

@@ -1,4 +1,8 @@
-"""token_status, token_refresh and ringcentral_check against the simulator, over HTTP."""
+"""token_status, token_refresh and ringcentral_check against the simulator, over HTTP.
+
+ringcentral_check lives in smsapp; its token steps (1 to 4) are tested here, its sender step in
+tests/smsapp/test_sender_check.py.
+"""
 
 from __future__ import annotations
 
@@ -17,11 +21,17 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from auth_tokens.crypto import decrypt
 from auth_tokens.models import RingCentralToken
 from auth_tokens.services import get_access_token
 from ringcentral_sim import SimulatorControl
 from ringcentral_sim import config as sim
+from tests.auth_tokens.command_output import (
+    assert_no_secrets,
+    outcomes,
+    run,
+    step_text,
+    token_requests,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -34,46 +44,6 @@ REQUIRED_JSON_KEYS = {
     "last_login_at",
     "last_error",
 }
-
-
-def run(*args: str) -> tuple[str, CommandError | None]:
-    """stdout and stderr of a command together, and its CommandError if it failed."""
-    out = StringIO()
-    try:
-        call_command(*args, stdout=out, stderr=out)
-    except CommandError as error:
-        return out.getvalue(), error
-    return out.getvalue(), None
-
-
-def assert_no_secrets(text: str) -> None:
-    assert sim.DEFAULT_PASSWORD not in text
-    assert sim.DEFAULT_CLIENT_SECRET not in text
-    # Every simulator token starts so: this catches old tokens as well as the stored pair.
-    assert "SIMAT-" not in text
-    assert "SIMRT-" not in text
-    for row in RingCentralToken.objects.all():
-        for ciphertext in (row.access_token_encrypted, row.refresh_token_encrypted):
-            if ciphertext:
-                assert ciphertext not in text
-                assert decrypt(ciphertext) not in text
-
-
-def outcomes(out: str) -> dict[int, str]:
-    """{step number: "ok" | "FAIL" | "skip"} from ringcentral_check's output."""
-    found = re.findall(r"^\[(ok|FAIL|skip)\]\s+(\d)\. ", out, flags=re.MULTILINE)
-    return {int(number): outcome for outcome, number in found}
-
-
-def step_text(out: str, number: int) -> str:
-    """A step's line with its fix and note lines."""
-    match = re.search(rf"^\[\w+\]\s+{number}\. .*?(?=^\[|\Z)", out, re.MULTILINE | re.DOTALL)
-    assert match, f"step {number} missing from:\n{out}"
-    return match.group(0)
-
-
-def token_requests(simulator: SimulatorControl) -> dict[str, dict[str, int]]:
-    return simulator.counters()["token_requests"]
 
 
 # -- token_status --------------------------------------------------------------------------
@@ -265,46 +235,6 @@ def test_ringcentral_check_reuses_a_stored_token_unless_asked_for_a_fresh_login(
     assert_no_secrets(out)
 
 
-def test_ringcentral_check_fails_sender_step_for_a_number_the_extension_lacks(
-    rc_settings,
-) -> None:
-    rc_settings.SMS_FROM_NUMBER = "+16505550199"
-
-    out, error = run("ringcentral_check")
-
-    assert error is not None
-    assert outcomes(out) == {1: "ok", 2: "ok", 3: "ok", 4: "ok", 5: "FAIL"}
-    sender = step_text(out, 5)
-    assert "+16505550199 is not a number of" in sender
-    assert re.search(r"fix: .*SMS numbers: \+16505550100$", sender, re.MULTILINE)
-    assert_no_secrets(out)
-
-
-def test_ringcentral_check_fails_sender_step_for_a_number_without_sms(
-    rc_settings, simulator: SimulatorControl
-) -> None:
-    user = sim.default_user()
-    user["phone_numbers"].append(
-        {
-            "id": "500000002",
-            "phoneNumber": "+16505550111",
-            "features": ["CallerId"],
-            "status": "Normal",
-            "usageType": "DirectNumber",
-            "type": "VoiceFax",
-        }
-    )
-    simulator.configure(users=[user])
-    rc_settings.SMS_FROM_NUMBER = "+16505550111"
-
-    out, error = run("ringcentral_check")
-
-    assert error is not None
-    assert outcomes(out)[5] == "FAIL"
-    assert "lacks the SmsSender feature" in step_text(out, 5)
-    assert "SMS numbers: +16505550100" in step_text(out, 5)
-
-
 def test_ringcentral_check_fails_client_step_on_a_wrong_secret_and_skips_the_rest(
     rc_settings, simulator: SimulatorControl
 ) -> None:
@@ -477,17 +407,3 @@ def test_ringcentral_check_disabled_extension_is_oau_141_and_needs_the_administr
     assert re.search(r"fix: .*administrator to enable the extension", login_step)
     assert "RINGCENTRAL_EXTENSION" not in login_step
     assert_no_secrets(out)
-
-
-def test_ringcentral_check_fails_sender_step_for_the_a2p_number(rc_settings) -> None:
-    rc_settings.SMS_FROM_NUMBER = sim.DEFAULT_A2P_NUMBER
-
-    out, error = run("ringcentral_check")
-
-    assert error is not None
-    assert outcomes(out) == {1: "ok", 2: "ok", 3: "ok", 4: "ok", 5: "FAIL"}
-    sender = step_text(out, 5)
-    assert "lacks the SmsSender feature" in sender
-    assert "high-volume (A2P) number" in sender
-    # The SmsSender number is the one offered, never the A2P one.
-    assert re.search(r"fix: .*SMS numbers: \+16505550100$", sender, re.MULTILINE)

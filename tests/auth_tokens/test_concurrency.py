@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from datetime import timedelta
 
 import psycopg
 import pytest
 from django.utils import timezone
 
-from auth_tokens.errors import TokenLockTimeout
+from auth_tokens.errors import AuthThrottled, TokenLockTimeout
 from auth_tokens.models import RingCentralToken
 from auth_tokens.services import get_access_token
 from ringcentral_sim import SimulatorControl
@@ -120,3 +121,20 @@ def test_a_process_holding_the_lock_too_long_makes_others_give_up_cleanly(rc_set
         with pytest.raises(TokenLockTimeout):
             get_access_token()
     assert simulator.counters()["token_requests"] == before  # it did not race the holder
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_throttled_caller_fails_fast_without_waiting_for_the_lock(rc_settings, simulator):
+    rc_settings.RINGCENTRAL_HTTP_TIMEOUT = 0.1
+    get_access_token()
+    RingCentralToken.objects.update(
+        access_expires_at=timezone.now() - timedelta(seconds=1),
+        throttled_until=timezone.now() + timedelta(seconds=30),
+    )
+    with psycopg.connect(shared_database_url()) as holder:
+        holder.execute("SELECT id FROM auth_tokens_ringcentraltoken FOR UPDATE")
+        started = time.monotonic()
+        with pytest.raises(AuthThrottled):
+            get_access_token()
+    # Well under the lock timeout (4 HTTP timeouts + 5 s): the throttle was read, not waited on.
+    assert time.monotonic() - started < 2

@@ -69,6 +69,27 @@ def test_hot_path_is_one_query_and_no_token_request(
     assert _token_requests(simulator) == {"password": {"ok": 1}}
 
 
+def test_hot_path_follows_a_changed_expiry_of_the_same_version(rc_settings, simulator):
+    first = get_access_token()
+    later = first.expires_at + timedelta(minutes=5)
+    RingCentralToken.objects.update(access_expires_at=later)  # no version bump
+    again = get_access_token()
+    assert (again.value, again.version, again.expires_at) == (first.value, first.version, later)
+    RingCentralToken.objects.update(access_expires_at=timezone.now())
+    assert get_access_token().version > first.version  # expired in the row: renewed
+    assert _token_requests(simulator) == {"password": {"ok": 1}, "refresh_token": {"ok": 1}}
+
+
+def test_changed_settings_take_effect_without_a_restart(rc_settings, simulator):
+    get_access_token()
+    rc_settings.RINGCENTRAL_JWT = "sim-jwt-credential"  # another identity: another token row
+    get_access_token()
+    assert sorted(RingCentralToken.objects.values_list("login_grant", flat=True)) == [
+        "jwt",
+        "password",
+    ]
+
+
 def test_expiry_comes_from_expires_in_and_the_skew_scales_with_it(rc_settings, simulator):
     simulator.configure(access_token_ttl=5)
     token = get_access_token()

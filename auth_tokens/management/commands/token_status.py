@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from auth_tokens import humanize
 from auth_tokens.credentials import Credentials
 from auth_tokens.models import RingCentralToken
-from auth_tokens.status import TokenStatus, token_status
+from auth_tokens.status import TokenStatusReport, token_status
 
 _OBTAINED = dict(RingCentralToken.Obtained.choices)
 
@@ -31,10 +31,11 @@ class Command(BaseCommand):
             self.stdout.write(f"{label + ':':<17} {value}")
 
 
-def _lines(status: TokenStatus, creds: Credentials) -> list[tuple[str, str]]:
+def _lines(status: TokenStatusReport, creds: Credentials) -> list[tuple[str, str]]:
     grant = creds.grant
     if grant == "password":
-        # ringcentral-api.md: the password grant is end-of-life; say so wherever it shows.
+        # The password grant is end-of-life (docs/ringcentral.md#password-grant): say so
+        # wherever it shows.
         grant += " (end-of-life: RingCentral retired it in favour of JWT; set RINGCENTRAL_JWT)"
     error = status.last_error
     lines = [

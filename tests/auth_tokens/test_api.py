@@ -1,0 +1,55 @@
+"""auth_tokens.api is the app's whole public surface, importable before Django's apps load."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import auth_tokens
+from auth_tokens import api
+
+APP = Path(auth_tokens.__file__).resolve().parent
+PROJECT_ROOT = APP.parent
+
+
+def test_every_public_name_resolves() -> None:
+    missing = [name for name in api.__all__ if getattr(api, name, None) is None]
+    assert missing == []
+
+
+def test_api_imports_before_the_apps_are_ready() -> None:
+    # smsapp.timing imports it for the start-up check of the timing rules, before setup().
+    code = (
+        "import django.apps, auth_tokens.api, smsapp.timing; "
+        "assert not django.apps.apps.ready; "
+        "print(auth_tokens.api.DEFAULT_RETRY_AFTER)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "30.0"
+
+
+def test_auth_tokens_never_imports_smsapp() -> None:
+    # smsapp depends on auth_tokens, never the reverse.
+    offenders = []
+    for path in APP.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "smsapp"]
+    assert offenders == []
