@@ -24,12 +24,12 @@ from django.db.models import Min
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from auth_tokens.status import BLOCKED, NOT_CONFIGURED, THROTTLED, token_status
+from auth_tokens.api import BLOCKED, NOT_CONFIGURED, THROTTLED, token_status
 from smsapp.backends import get_backend
 from smsapp.heartbeats import KEY as HEARTBEATS_KEY
 from smsapp.models import Message
+from smsapp.phones import is_e164
 from smsapp.ratelimit import shared_redis
-from smsapp.services.messages import E164
 
 PROBE_KEY = "smsapp:health:ringcentral"
 DISPATCHER_KEY = "smsapp:health:dispatcher-ran"
@@ -109,7 +109,9 @@ def sending_health() -> SendingHealth:
 
 
 def uses_ringcentral() -> bool:
-    return settings.SMS_BACKEND in ("ringcentral", "smsapp.backends.ringcentral.RingCentralBackend")
+    """Decided by the backend class, not the setting's spelling: a subclass of the RingCentral
+    backend (under any dotted path) still needs RingCentral's login and settings."""
+    return get_backend().talks_to_ringcentral
 
 
 def configuration_problems() -> list[str]:
@@ -125,7 +127,7 @@ def configuration_problems() -> list[str]:
         url = urlsplit(settings.RINGCENTRAL_SERVER_URL)
         if url.scheme not in ("http", "https") or not url.hostname:
             problems.append("RINGCENTRAL_SERVER_URL is not an http(s) URL with a host")
-        if not E164.match(settings.SMS_FROM_NUMBER or ""):
+        if not is_e164(settings.SMS_FROM_NUMBER):
             problems.append("SMS_FROM_NUMBER is not an E.164 number like +16505550100")
     return problems
 
@@ -201,7 +203,19 @@ def _login_problems(checks: dict[str, Any]) -> list[Problem]:
                 f"RingCentral token requests are {status.summary}",
             )
         ]
-    if status.state in (BLOCKED, NOT_CONFIGURED):
+    if status.state == NOT_CONFIGURED:
+        # Not a login problem: no login is even tried until an admin sets what is missing
+        # (texts wait for it: docs/exactly-once.md, "Waiting for a person").
+        return [
+            Problem(
+                "configuration",
+                ACTION,
+                "Texts are waiting: the server's RingCentral settings are incomplete. An "
+                "admin must fix them; then the texts go out.",
+                f"RingCentral settings: {status.summary}",
+            )
+        ]
+    if status.state == BLOCKED:
         error = status.last_error or {}
         return [
             Problem(

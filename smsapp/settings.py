@@ -548,8 +548,8 @@ SMS_RATE_LIMIT_PER_MINUTE = (
 SMS_MAX_ATTEMPTS = _whole("SMS_MAX_ATTEMPTS", 5, minimum=1, maximum=100)
 SMS_RETRY_BASE_SECONDS = _seconds("SMS_RETRY_BASE_SECONDS", 10.0, maximum=_DAY)
 SMS_RETRY_MAX_SECONDS = _seconds("SMS_RETRY_MAX_SECONDS", 600.0, maximum=_DAY)
-# How long a text waits for a RingCentral login problem (throttled, rejected credentials) to
-# clear before it fails with a reason that names the problem.
+# How long a text waits for a RingCentral login problem (throttled, rejected credentials) or
+# incomplete RingCentral settings to be fixed before it fails with a reason naming the problem.
 SMS_AUTH_HOLD_SECONDS = _seconds("SMS_AUTH_HOLD_SECONDS", 3600.0, maximum=7 * _DAY)
 # A claimed send holds a lease on its row, renewed while its attempt runs; when the lease lapses
 # (the worker died) the sweeper settles the send at once against RingCentral's message store.

@@ -8,13 +8,15 @@ import redis
 from celery import shared_task
 
 from smsapp import sending_health, services
+from smsapp.services.enqueue import SEND_TASK
+
+# Task names are what the broker stores: renaming one loses every task queued under the old
+# name. They stay as they are whatever the functions or modules are called.
 
 
 # acks_late + reject_on_worker_lost (also the project defaults): a worker killed mid-send
 # gives the task back; the claim and the reconciliation make the redelivery harmless.
-@shared_task(
-    name="smsapp.send_message", acks_late=True, reject_on_worker_lost=True, ignore_result=True
-)
+@shared_task(name=SEND_TASK, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def send_message(message_id: int) -> str:
     return services.message_send(message_id=message_id)
 

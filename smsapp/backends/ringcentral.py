@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -10,11 +11,16 @@ from urllib.parse import urlsplit
 import redis
 import requests
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from urllib3.exceptions import NewConnectionError
 
-from auth_tokens.api import ringcentral_request
-from auth_tokens.client import error_code, retry_after
-from auth_tokens.errors import RingCentralAuthError
+from auth_tokens.api import (
+    DEFAULT_RETRY_AFTER,
+    RingCentralAuthError,
+    error_code,
+    retry_after,
+    ringcentral_request,
+)
 from smsapp import reasons
 from smsapp.backends.base import (
     AmbiguousSmsError,
@@ -27,18 +33,19 @@ from smsapp.backends.base import (
     RateLimitedSmsError,
     TransientSmsError,
 )
+from smsapp.backends.error_text import describe
 from smsapp.phones import same_number
 from smsapp.ratelimit import FleetRateLimiter
 
 SMS_PATH = "/restapi/v1.0/account/~/extension/~/sms"
 STORE_PATH = "/restapi/v1.0/account/~/extension/~/message-store"
-# Without Retry-After on a 429, wait at least 30 s (ringcentral-api.md, Rate limits).
-DEFAULT_RETRY_AFTER = 30.0
 # A blocked or unreachable login is not going to clear in seconds: look again in a minute.
 AUTH_RECHECK_SECONDS = 60.0
-# Message-store reads are in the Light group (50 a minute); leave room for other readers.
+# The one budget for RingCentral's Light group (message-store reads: 50 a minute), for the
+# whole fleet; the rest is left for other readers.
 LIGHT_GROUP_BUDGET = 40
-# Delivery polling may fill only half of that window. The rest stays free for store
+# Delivery polling may fill only half of that window (and the status check asks for no more
+# in one run: RingCentralBackend.delivery_reads_per_run). The rest stays free for store
 # searches after an uncertain send: those decide whether a text goes out twice and must never
 # starve behind hundreds of routine status reads (seen with 300 texts: a minute's delay).
 DELIVERY_POLL_BUDGET = 20
@@ -46,6 +53,7 @@ DELIVERY_POLL_BUDGET = 20
 STORE_PAGE_SIZE = 1000
 # A search of one attempt's window that runs past this many pages is not one we can trust.
 MAX_STORE_PAGES = 20
+logger = logging.getLogger(__name__)
 
 
 def sms_limiter() -> FleetRateLimiter:
@@ -64,6 +72,9 @@ def delivery_poll_limiter() -> FleetRateLimiter:
 
 
 class RingCentralBackend(BaseSmsBackend):
+    talks_to_ringcentral = True
+    delivery_reads_per_run = DELIVERY_POLL_BUDGET
+
     def send(self, sms: OutgoingSms) -> str:
         limiter = sms_limiter()
         body = {
@@ -156,34 +167,45 @@ class RingCentralBackend(BaseSmsBackend):
             wait = limiter.acquire()
         except redis.RedisError as error:
             # Without the shared limiter the fleet could storm RingCentral: nothing is sent.
-            raise TransientSmsError(f"rate limiter unavailable ({_name(error)})") from None
+            detail = describe(error)
+            logger.warning("fleet rate limiter unavailable, nothing sent: %s", detail)
+            raise TransientSmsError(f"rate limiter unavailable ({detail})") from error
         if wait > 0:
             raise RateLimitedSmsError(
                 f"holding back for the fleet-wide {limiter.group} rate limit", retry_after=wait
             )
         try:
             response = ringcentral_request(method, path, **kwargs)
+        except ImproperlyConfigured as error:
+            # Checked before RingCentralAuthError: auth_tokens' TokenConfigurationError (a
+            # credential setting missing) is both, and no login can fix it, only an admin.
+            # Its text names the settings, never their values.
+            raise ConfigurationSmsError(str(error), retry_after=AUTH_RECHECK_SECONDS) from error
         except RingCentralAuthError as error:
+            # auth_tokens' errors say what happened and what to do, never with a secret.
             raise AuthWaitSmsError(
                 str(error),
                 code=error.code or type(error).__name__,
                 retry_after=getattr(error, "retry_after", None) or AUTH_RECHECK_SECONDS,
-            ) from None
+            ) from error
         except _UNUSABLE_URL as error:
             # Raised before any connection: nothing left, and no retry can help until an
             # admin fixes the setting. Not an "uncertain" send: it certainly did not go out.
+            # Only the class name: the message is the URL itself, which could hold a password
+            # that no URL parser recognised as one.
             raise ConfigurationSmsError(
                 "RINGCENTRAL_SERVER_URL is not a usable http(s) URL "
                 f"({_name(error)}): a configuration problem an admin must fix",
-                code="CONFIG",
                 retry_after=AUTH_RECHECK_SECONDS,
-            ) from None
+            ) from error
         except requests.RequestException as error:
+            detail = describe(error)
+            logger.warning("RingCentral %s %s failed: %s", method, path.partition("?")[0], detail)
             if not sends or _never_left(error):
-                raise TransientSmsError(f"could not reach RingCentral ({_name(error)})") from None
+                raise TransientSmsError(f"could not reach RingCentral ({detail})") from error
             raise AmbiguousSmsError(
-                f"no answer from RingCentral after sending ({_name(error)}): it may have gone out"
-            ) from None
+                f"no answer from RingCentral after sending ({detail}): it may have gone out"
+            ) from error
         finally:
             # Date the slot from the answer: RingCentral counted it on arrival, before now.
             with contextlib.suppress(redis.RedisError):

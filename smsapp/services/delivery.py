@@ -16,36 +16,34 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q
 from django.utils import timezone
 
 from smsapp import delivery_codes
 from smsapp.backends import get_backend
 from smsapp.backends.base import Delivery, RateLimitedSmsError, SmsError
 from smsapp.delivery_codes import DeliveryCode, Outcome
-from smsapp.models import Message, MessageEvent
-from smsapp.services.timeline import transition
+from smsapp.models import Message
+from smsapp.services.transitions import transition
 
 Status = Message.Status
 # A receipt, when the carrier sends one at all, comes within minutes; RingCentral's record may
-# stay Sent for good (ringcentral-api.md: smsDeliveryTime is set only on a receipt). A day
-# covers slow carriers and a phone switched off overnight, and bounds the polling.
+# stay Sent for good (smsDeliveryTime is set only on a receipt: docs/ringcentral.md#message-status).
+# A day covers slow carriers and a phone switched off overnight, and bounds the polling.
 NO_RECEIPT_AFTER = timedelta(days=1)
 MAX_CHECK_INTERVAL = timedelta(minutes=30)
-# Message-store reads are in the Light group (50 a minute, shared with everything else).
-BATCH = 20
 
 
 def messages_check_delivery() -> int:
-    """Look up due "sent" messages; returns how many were looked at."""
+    """Look up due "sent" messages, at most as many as the backend's read budget allows in
+    one run (for RingCentral, its share of the Light group); returns how many were looked at."""
     now = timezone.now()
+    backend = get_backend()
     due = list(
         Message.objects.filter(status=Status.SENT, next_status_check_at__lte=now).order_by(
             "next_status_check_at"
-        )[:BATCH]
+        )[: backend.delivery_reads_per_run]
     )
-    backend = get_backend()
     for checked, message in enumerate(due):
         deadline = _deadline(message)
         # One last read even when the deadline has passed: a receipt may have come meanwhile.
@@ -119,27 +117,25 @@ def _look_again(
         _no_receipt(message, entry.code)
         return
     when = min(now + entry.look_again_after, deadline)
-    with transaction.atomic():
-        updated = _still_due(message).update(
-            status_checks=F("status_checks") + 1,
-            next_status_check_at=when,
-            updated_at=timezone.now(),
-        )
-        if updated:
-            MessageEvent.objects.create(
-                message=message,
-                status=Status.SENT,
-                description=f"{entry.reason} (look {looks + 1} of {entry.look_again_times}, "
-                f"due {when:%Y-%m-%d %H:%M} UTC)",
-                error_code=entry.code,
-            )
+    transition(
+        message.pk,
+        from_statuses=[Status.SENT],
+        to=Status.SENT,
+        event=f"{entry.reason} (look {looks + 1} of {entry.look_again_times}, "
+        f"due {when:%Y-%m-%d %H:%M} UTC)",
+        event_code=entry.code,
+        only_if=_still_due(message),
+        status_checks=F("status_checks") + 1,
+        next_status_check_at=when,
+    )
 
 
 def _check_again(message: Message, deadline: datetime) -> None:
     # 10 s, 20 s, 40 s, ... up to 30 min: most texts settle in seconds, some take hours. Never
     # past the deadline, so the last look is on time.
     delay = min(MAX_CHECK_INTERVAL, timedelta(seconds=10 * 2 ** min(message.status_checks, 20)))
-    _still_due(message).update(
+    # Routine: no event (the timeline would fill with "still no receipt").
+    Message.objects.filter(_still_due(message)).update(
         status_checks=F("status_checks") + 1,
         next_status_check_at=min(timezone.now() + delay, deadline),
     )
@@ -149,24 +145,22 @@ def _no_receipt(message: Message, code: str = "") -> None:
     """End as "sent, no delivery receipt": still SENT, no more checks, said in words."""
     reason = delivery_codes.no_receipt_reason(code)
     code = code or delivery_codes.NO_RECEIPT_CODE
-    with transaction.atomic():
-        updated = _still_due(message).update(
-            next_status_check_at=None,
-            error_code=code,
-            error_reason=reason,
-            updated_at=timezone.now(),
-        )
-        if updated:
-            MessageEvent.objects.create(
-                message=message, status=Status.SENT, description=reason, error_code=code
-            )
-
-
-def _still_due(message: Message) -> QuerySet[Message]:
-    # Only if nobody (an overlapping run) has handled this check since we read the row.
-    return Message.objects.filter(
-        pk=message.pk, status=Status.SENT, next_status_check_at=message.next_status_check_at
+    transition(
+        message.pk,
+        from_statuses=[Status.SENT],
+        to=Status.SENT,
+        event=reason,
+        event_code=code,
+        only_if=_still_due(message),
+        next_status_check_at=None,
+        error_code=code,
+        error_reason=reason,
     )
+
+
+def _still_due(message: Message) -> Q:
+    # Only if nobody (an overlapping run) has handled this check since we read the row.
+    return Q(pk=message.pk, status=Status.SENT, next_status_check_at=message.next_status_check_at)
 
 
 def _deadline(message: Message) -> datetime:

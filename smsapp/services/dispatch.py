@@ -1,28 +1,21 @@
-"""Periodic work: queue what is due (scheduled or retrying), reconcile what got stuck."""
+"""The dispatcher: queue the send tasks of texts that fall due (scheduled, retrying, lost)."""
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 
-import redis
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from smsapp.heartbeats import claim_silent_workers
-from smsapp.models import Message, MessageEvent
-from smsapp.services.leases import lease_lapsed
-from smsapp.services.sending import message_reconcile
-from smsapp.services.timeline import enqueue_on_commit
-from smsapp.timing import dispatch_horizon, stale_sending_after, uncertain_settle
+from smsapp.models import Message
+from smsapp.services.enqueue import enqueue_on_commit
+from smsapp.services.transitions import transition_many
+from smsapp.timing import dispatch_horizon
 
-logger = logging.getLogger(__name__)
 Status = Message.Status
 BATCH = 200
-# How soon after its outcome became unknown an uncertain text is looked up again.
-UNCERTAIN_RECHECK = timedelta(seconds=5)
 
 
 def messages_dispatch_due() -> int:
@@ -49,86 +42,28 @@ def messages_dispatch_due() -> int:
             .order_by("next_attempt_at", "send_at", "id")
             .values_list("id", "status", "send_at", "next_attempt_at")[:BATCH]
         )
-        ids = [message_id for message_id, *_ in rows]
         scheduled = [message_id for message_id, status, *_ in rows if status == Status.SCHEDULED]
-        # Due at its send time, not now: the claim refuses it until then.
-        Message.objects.filter(pk__in=scheduled).update(
-            status=Status.QUEUED, next_attempt_at=F("send_at"), updated_at=now
+        retrying = [message_id for message_id, status, *_ in rows if status == Status.QUEUED]
+        # Due at its send time, not now: the claim refuses it until then. The rows are locked
+        # above, so every scheduled one moves.
+        transition_many(
+            scheduled,
+            from_statuses=[Status.SCHEDULED],
+            to=Status.QUEUED,
+            event="Due: queued",
+            next_attempt_at=F("send_at"),
+            dispatched_at=now,
         )
-        Message.objects.filter(pk__in=ids).update(dispatched_at=now)
-        MessageEvent.objects.bulk_create(
-            [
-                MessageEvent(message_id=i, status=Status.QUEUED, description="Due: queued")
-                for i in scheduled
-            ]
-        )
+        # Already queued: only handed to the broker again, no change of status.
+        Message.objects.filter(pk__in=retrying).update(dispatched_at=now)
         countdowns = {
             message_id: _seconds_until(send_at if status == Status.SCHEDULED else next_at, now)
             for message_id, status, send_at, next_at in rows
         }
-        if ids:
-            enqueue_on_commit(ids, countdowns=countdowns)
-    return len(ids)
+        if rows:
+            enqueue_on_commit([message_id for message_id, *_ in rows], countdowns=countdowns)
+    return len(rows)
 
 
 def _seconds_until(moment: datetime | None, now: datetime) -> float:
     return max(0.0, (moment - now).total_seconds()) if moment else 0.0
-
-
-def messages_reconcile_stuck() -> int:
-    """Messages abandoned in "sending" (their lease lapsed: the worker died; or, as a backstop,
-    older than the slowest attempt) or left "uncertain": settle them against RingCentral's
-    message store. Returns how many it looked at."""
-    now = timezone.now()
-    abandoned = lease_lapsed() | Q(claimed_at__lte=now - stale_sending_after())
-    # An uncertain text is looked up once a few seconds after its outcome became unknown
-    # (lists lag accepted texts): finding it then is proof at once, so staff see "sent" within
-    # seconds. After that, only from the settle time on, when absence is believed too. Looking
-    # on every sweep in between spent the Light budget that the other uncertain texts need.
-    settle = uncertain_settle()
-    early_look = min(UNCERTAIN_RECHECK, settle)
-    early_band = Q(
-        uncertain_since__lte=now - early_look,
-        uncertain_since__gt=now - early_look - timedelta(seconds=settings.SMS_SWEEP_INTERVAL),
-    )
-    settled_enough = (
-        early_band
-        | Q(uncertain_since__lte=now - settle)
-        | Q(uncertain_since__isnull=True, claimed_at__lte=now - settle)
-    )
-    stuck = Message.objects.filter(
-        (Q(status=Status.SENDING) & abandoned) | (Q(status=Status.UNCERTAIN) & settled_enough)
-    ).values_list("id", flat=True)[:BATCH]
-    ids = list(stuck)
-    for message_id in ids:
-        try:
-            message_reconcile(message_id=message_id)
-        except Exception:  # one bad message must not stop the sweep; it stays for next time
-            logger.exception("could not reconcile SMS #%s", message_id)
-    return len(ids)
-
-
-def messages_requeue_for_dead_workers() -> int:
-    """A worker that died without a clean shutdown may have reserved send tasks it never ran;
-    Redis returns them only after visibility_timeout. Queue a fresh task for every text still
-    waiting on one (a duplicate task is harmless: the claim lets one through). Returns how
-    many were queued again."""
-    try:
-        dead = claim_silent_workers()
-    except redis.RedisError as error:  # the sweep's other half must still run
-        logger.warning("could not read worker heartbeats: %s", error)
-        return 0
-    if not dead:
-        return 0
-    logger.warning("worker(s) stopped beating: %s; queuing their waiting texts again", dead)
-    now = timezone.now()
-    with transaction.atomic():
-        ids = list(
-            Message.objects.select_for_update(skip_locked=True)
-            .filter(status=Status.QUEUED, dispatched_at__isnull=False, next_attempt_at__lte=now)
-            .values_list("id", flat=True)
-        )
-        Message.objects.filter(pk__in=ids).update(dispatched_at=now)
-        if ids:
-            enqueue_on_commit(ids)
-    return len(ids)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import random
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, assert_never
 
 from django.conf import settings
 from django.db.models import DateTimeField, F, Q, Value
@@ -13,18 +13,11 @@ from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from smsapp.backends import get_backend
-from smsapp.backends.base import (
-    AmbiguousSmsError,
-    AuthWaitSmsError,
-    OutgoingSms,
-    PermanentSmsError,
-    RateLimitedSmsError,
-    SmsError,
-    TransientSmsError,
-)
+from smsapp.backends.base import OnFailure, OutgoingSms, SmsError
 from smsapp.models import Message
+from smsapp.services.enqueue import enqueue_on_commit, enqueue_send
 from smsapp.services.leases import lease_expiry, lease_kept_alive, lease_lapsed, new_holder
-from smsapp.services.timeline import enqueue_on_commit, enqueue_send, transition
+from smsapp.services.transitions import transition
 from smsapp.timing import dispatch_horizon, stale_sending_after, uncertain_settle
 
 logger = logging.getLogger(__name__)
@@ -36,6 +29,11 @@ UNCERTAIN_GIVE_UP = timedelta(days=1)
 # Margin around an attempt's window when searching the store: our clock and RingCentral's may
 # differ, and creationTime is RingCentral's.
 CLOCK_MARGIN = timedelta(minutes=2)
+# For a backend that does not say when to try again: a throttled attempt waits this long
+# (RingCentral's advice for a 429 without Retry-After, docs/ringcentral.md#rate-limits), and a
+# held one looks again this often.
+WAIT_WITHOUT_RETRY_AFTER = 30.0
+HOLD_RECHECK_SECONDS = 60.0
 
 
 def backoff(attempt: int) -> timedelta:
@@ -231,37 +229,43 @@ def _record_sent(
 
 
 def _record_failure(message: Message, error: SmsError, holder: str) -> str:
+    """Do what the error's class says the failure means for the text (its `on_failure`; the
+    table is in docs/exactly-once.md, "When a send fails")."""
     now = timezone.now()
-    if isinstance(error, AmbiguousSmsError):
-        if _end_attempt(
-            message,
-            holder,
-            to=Status.UNCERTAIN,
-            event=f"{error.reason}: checking RingCentral before any retry",
-            event_code="AMBIGUOUS",
-            attempts=F("attempts") + 1,
-            uncertain_since=now,
-        ):
-            return message_reconcile(message_id=message.pk)
-        return "taken over: the sweeper settles it"
-    if isinstance(error, PermanentSmsError):
-        _fail(message, Status.SENDING, error.code, error.reason, count_attempt=True, holder=holder)
-        return f"failed: {error.code}"
-    if isinstance(error, AuthWaitSmsError):
-        return _hold_for_auth(message, error, now, holder)
-    if isinstance(error, RateLimitedSmsError):
-        # Not processed by RingCentral: no attempt used. A little jitter spreads the restart.
-        wait = timedelta(seconds=(error.retry_after or 30) + random.uniform(0, 2))
-        _requeue(
-            message,
-            holder,
-            now + wait,
-            f"Waiting {wait.total_seconds():.0f} s: {error.reason}",
-            error.code,
-            count_attempt=False,
-        )
-        return f"rate limited: retry in {wait.total_seconds():.0f} s"
-    assert isinstance(error, TransientSmsError)
+    match error.on_failure:
+        case OnFailure.UNCERTAIN:
+            return _look_up_first(message, error, now, holder)
+        case OnFailure.FAIL:
+            _fail(
+                message, Status.SENDING, error.code, error.reason, count_attempt=True, holder=holder
+            )
+            return f"failed: {error.code}"
+        case OnFailure.RETRY:
+            return _retry(message, error, now, holder)
+        case OnFailure.WAIT:
+            return _wait(message, error, now, holder)
+        case OnFailure.HOLD:
+            return _hold(message, error, now, holder)
+        case unhandled:  # a new OnFailure member without its handling: type checkers say so
+            assert_never(unhandled)
+
+
+def _look_up_first(message: Message, error: SmsError, now: datetime, holder: str) -> str:
+    # It may have gone out: resending now could text someone twice. The store decides.
+    if _end_attempt(
+        message,
+        holder,
+        to=Status.UNCERTAIN,
+        event=f"{error.reason}: checking RingCentral before any retry",
+        event_code="AMBIGUOUS",
+        attempts=F("attempts") + 1,
+        uncertain_since=now,
+    ):
+        return message_reconcile(message_id=message.pk)
+    return "taken over: the sweeper settles it"
+
+
+def _retry(message: Message, error: SmsError, now: datetime, holder: str) -> str:
     attempts = message.attempts + 1
     if attempts >= settings.SMS_MAX_ATTEMPTS:
         _fail(
@@ -287,19 +291,36 @@ def _record_failure(message: Message, error: SmsError, holder: str) -> str:
     return f"retrying in {wait.total_seconds():.0f} s"
 
 
-def _hold_for_auth(message: Message, error: AuthWaitSmsError, now: datetime, holder: str) -> str:
+def _wait(message: Message, error: SmsError, now: datetime, holder: str) -> str:
+    # Not processed by RingCentral: no attempt used. A little jitter spreads the restart.
+    wait = timedelta(seconds=(error.retry_after or WAIT_WITHOUT_RETRY_AFTER) + random.uniform(0, 2))
+    _requeue(
+        message,
+        holder,
+        now + wait,
+        f"Waiting {wait.total_seconds():.0f} s: {error.reason}",
+        error.code,
+        count_attempt=False,
+    )
+    return f"rate limited: retry in {wait.total_seconds():.0f} s"
+
+
+def _hold(message: Message, error: SmsError, now: datetime, holder: str) -> str:
+    """Wait for a person to fix what stops every send (the login, the settings), without using
+    attempts, for at most SMS_AUTH_HOLD_SECONDS: a text that goes out hours late may do more
+    harm than one that fails with a reason staff can act on ("Send again")."""
     held_since = message.held_since or now
     hold = timedelta(seconds=settings.SMS_AUTH_HOLD_SECONDS)
     if now - held_since >= hold:
         _fail(
             message,
             Status.SENDING,
-            error.code or "AUTH",
+            error.code,
             f"Waited {hold.total_seconds() / 60:.0f} min for {error.waiting_for}: {error.reason}",
             holder=holder,
         )
-        return "failed: RingCentral login problem outlasted the hold time"
-    wait = timedelta(seconds=error.retry_after or 60)
+        return f"failed: still waiting for {error.waiting_for} after the hold time"
+    wait = timedelta(seconds=error.retry_after or HOLD_RECHECK_SECONDS)
     _requeue(
         message,
         holder,
@@ -309,7 +330,7 @@ def _hold_for_auth(message: Message, error: AuthWaitSmsError, now: datetime, hol
         count_attempt=False,
         held_since=held_since,
     )
-    return f"held for auth: retry in {wait.total_seconds():.0f} s"
+    return f"held: waiting for {error.waiting_for}, retry in {wait.total_seconds():.0f} s"
 
 
 def _requeue(

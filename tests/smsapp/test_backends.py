@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
+import requests
 from django.core.exceptions import ImproperlyConfigured
 
 from smsapp import services
 from smsapp.backends import get_backend, locmem
+from smsapp.backends.base import TransientSmsError
 from smsapp.backends.console import ConsoleBackend
+from smsapp.backends.error_text import describe
 from smsapp.backends.ringcentral import RingCentralBackend
 from smsapp.models import Message
 
@@ -45,3 +48,47 @@ def test_the_console_backend_prints_the_text(sms_settings, capsys):
     [message] = services.message_create(to_numbers=["+16505550101"], text="printed")
     services.message_send(message_id=message.pk)
     assert "+16505550100 -> +16505550101: printed" in capsys.readouterr().out
+
+
+# -- what a transport error keeps: its cause, in words without secrets ----------------------
+
+
+def test_an_error_text_names_the_cause_without_query_strings_or_credentials():
+    with pytest.raises(requests.ConnectionError) as refused:
+        # Nothing listens on port 9; a token in the query string must not be repeated.
+        requests.get("http://127.0.0.1:9/restapi/v1.0/x?access_token=SECRET1", timeout=2)
+    text = describe(refused.value)
+    assert text.startswith("ConnectionError: ")
+    assert "Connection refused" in text
+    assert "SECRET1" not in text
+    quoted = Exception(
+        "for https://bot:SECRET2@example.com/a?token=SECRET3 with Authorization: Bearer SECRET4"
+    )
+    text = describe(quoted)
+    assert "example.com/a?..." in text
+    assert not any(secret in text for secret in ("SECRET2", "SECRET3", "SECRET4"))
+
+
+@pytest.mark.django_db
+def test_a_failed_ringcentral_call_keeps_its_cause_for_the_log_and_the_reason(
+    sms_settings, simulator, caplog
+):
+    simulator.inject_fault("drop", group="Light")  # the connection closes without an answer
+    with pytest.raises(TransientSmsError) as failed:
+        RingCentralBackend().delivery("123")
+    cause = failed.value.__cause__
+    assert isinstance(cause, requests.ConnectionError)
+    detail = describe(cause)
+    assert "RemoteDisconnected" in detail  # what happened, not only "ConnectionError"
+    assert failed.value.reason == f"could not reach RingCentral ({detail})"
+    assert any(detail in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+
+
+@pytest.mark.django_db
+def test_a_send_that_got_no_answer_says_why_in_its_timeline(sms_settings, simulator):
+    simulator.inject_fault("drop", group="Medium")
+    [message] = services.message_create(to_numbers=["+16505550101"], text="Hello")
+    services.message_send(message_id=message.pk)
+    [uncertain] = message.events.filter(status=Message.Status.UNCERTAIN)
+    assert "RemoteDisconnected" in uncertain.description
+    assert sms_settings.RINGCENTRAL_PASSWORD not in uncertain.description

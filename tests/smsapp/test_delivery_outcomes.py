@@ -1,6 +1,6 @@
 """Delivery outcomes from RingCentral's error-code table, against the simulator over HTTP.
 
-Every code of ringcentral-api.md's "Delivery error codes" table is sent through the simulator
+Every code of docs/delivery-codes.md table is sent through the simulator
 (failing_numbers gives the recipient that code) and followed by the status check: failed with
 the code and its own reason, or looked at again on the code's schedule, or ended as "sent, no
 delivery receipt". The app's clock is real time, so hour-long schedules are asserted on
@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from smsapp import delivery_codes, reasons, services
+from smsapp.backends.ringcentral import RingCentralBackend
 from smsapp.delivery_codes import Outcome
 from smsapp.models import Message
 from smsapp.services.delivery import NO_RECEIPT_AFTER
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.django_db
 Status = Message.Status
 RECIPIENT = "+16505550177"
 
-# ringcentral-api.md, "Delivery error codes", copied by hand: the table the module must match.
+# docs/delivery-codes.md#the-table, copied by hand: the table the module must match.
 EXPECTED_CLASS = {
     "SMS-RC-403": "A",
     **dict.fromkeys(("SMS-RC-410", "SMS-UP-410", "SMS-UP-411", "SMS-UP-412", "SMS-CAR-411"), "P"),
@@ -320,3 +321,18 @@ def test_a_no_receipt_number_ends_as_sent_without_a_receipt(sms_settings, simula
     assert (message.status, message.next_status_check_at) == (Status.SENT, None)
     assert message.error_code == delivery_codes.NO_RECEIPT_CODE
     assert message.error_reason == delivery_codes.NO_RECEIPT
+
+
+def test_one_status_check_run_reads_no_more_than_the_backends_light_budget(
+    sms_settings, simulator, monkeypatch
+):
+    # The budget is RingCentral's (its share of the Light group), defined once, on the backend.
+    monkeypatch.setattr(RingCentralBackend, "delivery_reads_per_run", 2)
+    messages = [_sent(f"+1650555019{i}") for i in range(3)]
+    Message.objects.filter(pk__in=[m.pk for m in messages]).update(
+        next_status_check_at=timezone.now()
+    )
+    reads_before = simulator.counters()["requests"].get("Light", 0)
+    assert services.messages_check_delivery() == 2
+    assert simulator.counters()["requests"]["Light"] - reads_before == 2
+    assert services.messages_check_delivery() == 1

@@ -19,10 +19,17 @@ from auth_tokens.errors import CredentialsRejected
 from auth_tokens.models import RingCentralToken
 from auth_tokens.services import get_access_token
 from smsapp import services
+from smsapp.backends.ringcentral import RingCentralBackend
 from smsapp.heartbeats import Heartbeat
 from smsapp.models import Message
 from smsapp.ratelimit import FleetRateLimiter
-from smsapp.sending_health import probe_ringcentral, record_dispatcher_run, sending_health
+from smsapp.sending_health import (
+    configuration_problems,
+    probe_ringcentral,
+    record_dispatcher_run,
+    sending_health,
+    uses_ringcentral,
+)
 
 pytestmark = pytest.mark.django_db
 Status = Message.Status
@@ -215,3 +222,16 @@ def test_an_unusable_server_url_holds_the_text_as_a_configuration_problem(
     assert response.status_code == 503
     assert any("RINGCENTRAL_SERVER_URL" in p["detail"] for p in response.json()["problems"])
     assert simulator.counters()["sms_accepted"] == 0
+
+
+class BrandedRingCentralBackend(RingCentralBackend):
+    """A deployment's own subclass, under its own dotted path."""
+
+
+def test_a_subclass_of_the_ringcentral_backend_counts_as_ringcentral(settings):
+    settings.SMS_BACKEND = f"{__name__}.BrandedRingCentralBackend"
+    settings.RINGCENTRAL_SERVER_URL = "not-a-url"
+    assert uses_ringcentral()
+    assert "RINGCENTRAL_SERVER_URL is not an http(s) URL with a host" in configuration_problems()
+    settings.SMS_BACKEND = "console"
+    assert not uses_ringcentral()

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from smsapp import services
 from smsapp.models import Message
+from smsapp.services.transitions import transition_many
 from smsapp.timing import stale_sending_seconds
 
 pytestmark = pytest.mark.django_db
@@ -274,6 +275,28 @@ def test_a_scheduled_text_is_dispatched_when_due_and_only_once(sms_settings):
     message.refresh_from_db()
     assert message.status == Status.QUEUED
     assert services.messages_dispatch_due() == 0
+
+
+def test_the_dispatcher_writes_an_event_for_every_text_it_moves(sms_settings):
+    texts = _create("+16505550101", "+16505550102", send_at=timezone.now() + timedelta(hours=1))
+    Message.objects.filter(pk__in=[m.pk for m in texts]).update(send_at=timezone.now())
+    assert services.messages_dispatch_due() == 2
+    for message in texts:
+        assert _events(message) == [Status.SCHEDULED, Status.QUEUED]
+        assert message.events.last().description == "Due: queued"
+
+
+def test_transition_many_moves_only_what_nobody_moved_first(sms_settings):
+    first, second = _create(
+        "+16505550101", "+16505550102", send_at=timezone.now() + timedelta(hours=1)
+    )
+    services.message_cancel(message=second)
+    moved = transition_many(
+        [first.pk, second.pk], from_statuses=[Status.SCHEDULED], to=Status.QUEUED, event="Due"
+    )
+    assert moved == [first.pk]
+    assert _events(first) == [Status.SCHEDULED, Status.QUEUED]
+    assert _events(second) == [Status.SCHEDULED, Status.CANCELED]
 
 
 def test_a_canceled_text_is_never_dispatched(sms_settings):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -138,16 +138,19 @@ def test_a_scheduled_text_waits_for_its_time_and_a_canceled_one_never_goes(
     assert services.message_cancel(message=canceled)
     processes = [start_worker(env, tmp_path), start_beat(env, tmp_path)]
     try:
-        if timezone.now() < send_at - timedelta(seconds=1):
-            time.sleep(max(0.0, (send_at - timezone.now()).total_seconds() - 1))
-            assert simulator.counters()["sms_accepted"] == 0
         wait_until(_all_in({Status.SENT}, 1), 30, "the scheduled text")
         time.sleep(1.5)  # several more dispatcher runs
     finally:
         for process in processes:
             process.stop()
-    scheduled.refresh_from_db()
-    assert scheduled.sent_at >= send_at
     canceled.refresh_from_db()
     assert canceled.status == Status.CANCELED
-    assert [m["to"][0]["phoneNumber"] for m in simulator.messages()] == ["+16505550101"]
+    [record] = simulator.messages()
+    assert record["to"][0]["phoneNumber"] == "+16505550101"
+    # Not before its time, however slow this machine: RingCentral's own acceptance time is
+    # compared with send_at, not a check that only runs if the workers started early enough.
+    # creationTime has milliseconds: compare with send_at cut to milliseconds too.
+    accepted = datetime.fromisoformat(record["creationTime"])
+    assert accepted >= send_at.replace(microsecond=send_at.microsecond // 1000 * 1000)
+    scheduled.refresh_from_db()
+    assert scheduled.claimed_at >= send_at
