@@ -1,5 +1,6 @@
 """Validation only: recipients, text length and segments, send-at. Used by the web form and
-the send_sms command alike."""
+the send_sms command alike; the rules and their words are smsapp.validation's, shared with the
+service."""
 
 from __future__ import annotations
 
@@ -14,37 +15,22 @@ from django.conf import settings
 from smsapp.middleware import known_zones
 from smsapp.models import Message
 from smsapp.phones import parse_recipients
-from smsapp.segments import MAX_TEXT_UNITS, segment_info, utf16_units, visible_characters
-from smsapp.services.messages import (
-    new_submission_key,
-    recipients_limit_error,
-    send_at_error,
-    submission_key_error,
+from smsapp.segments import MAX_TEXT_UNITS, segment_info
+from smsapp.services.messages import new_submission_key
+from smsapp.validation import (
+    NO_RECIPIENTS,
+    NO_TEXT,
+    problem,
+    validate_recipients,
+    validate_recipients_input,
+    validate_send_at,
+    validate_submission_key,
+    validate_text,
 )
 
-# Room for one number as people type them ("+1 (650) 555-0101, " is 19 characters), twice
-# over. Bounds the raw list before it is parsed: libphonenumber costs about 30 µs a number,
-# and an unbounded paste would tie up a web worker.
-CHARS_PER_RECIPIENT = 40
 # The compose page's preview counts segments of texts longer than the limit too ("too long"),
 # but nothing longer than this is worth counting.
 MAX_PREVIEW_TEXT_CHARS = 10 * MAX_TEXT_UNITS
-
-
-def recipients_input_limit() -> int:
-    return settings.SMS_MAX_RECIPIENTS * CHARS_PER_RECIPIENT
-
-
-def recipients_input_error(raw: str) -> str | None:
-    """Why the raw recipient list is too long even to read, or None."""
-    limit = recipients_input_limit()
-    if len(raw) <= limit:
-        return None
-    return (
-        f"The recipient list is {len(raw):,} characters long, more than {limit:,}: one send goes "
-        f"to at most {settings.SMS_MAX_RECIPIENTS} recipients (SMS_MAX_RECIPIENTS). "
-        "Split the list into several sends."
-    )
 
 
 @dataclass(frozen=True)
@@ -67,13 +53,16 @@ class SendSummary:
 class ComposeForm(forms.Form):
     to = forms.CharField(
         label="To",
+        error_messages={"required": NO_RECIPIENTS},
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
     )
     text = forms.CharField(
         label="Message",
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="At most 1000 characters.",
+        error_messages={"required": NO_TEXT},
+        # The counter (compose.js) reads the limit from the field: one number, MAX_TEXT_UNITS.
+        widget=forms.Textarea(attrs={"rows": 6, "data-max-units": MAX_TEXT_UNITS}),
+        help_text=f"At most {MAX_TEXT_UNITS} characters.",
     )
     send_at = forms.DateTimeField(
         label="Send at (optional)",
@@ -98,9 +87,9 @@ class ComposeForm(forms.Form):
                 # A client without the hidden field (a script, an old page): this post gets a
                 # key of its own, so it works as before, without the protection.
                 self.renew_submission_key()
-            elif problem := submission_key_error(posted):
+            elif refused := problem(validate_submission_key, posted):
                 # Refused, and the form shown again carries a good key, so the next Send works.
-                self._key_problem = problem
+                self._key_problem = refused
                 self.renew_submission_key()
         # The limits are settings: say them where people type.
         self.fields["to"].help_text = (
@@ -110,46 +99,26 @@ class ComposeForm(forms.Form):
         days = settings.SMS_MAX_SCHEDULE_DAYS
         self.fields["send_at"].help_text = f"Leave empty to send now; at most {days} days ahead."
 
+    # The service checks all of this again (it is the final authority, whoever calls it);
+    # checked here too so each error shows beside its field, together with the others.
     def clean_to(self) -> list[str]:
         raw: str = self.cleaned_data["to"]
-        if too_long := recipients_input_error(raw):
-            raise forms.ValidationError(too_long)  # before parsing: that is the cost bounded
+        validate_recipients_input(raw)  # before parsing: that is the cost bounded
         numbers, invalid = parse_recipients(raw, settings.SMS_DEFAULT_REGION)
-        if invalid:
-            shown = ", ".join(f"“{entry}”" for entry in invalid[:10])
-            more = f" and {len(invalid) - 10} more" if len(invalid) > 10 else ""
-            raise forms.ValidationError(
-                f"Not a valid phone number: {shown}{more}. Use the full number, "
-                "e.g. +1 650 555 0123."
-            )
-        if not numbers:
-            raise forms.ValidationError("Give at least one phone number.")
-        if too_many := recipients_limit_error(len(numbers)):
-            raise forms.ValidationError(too_many)
+        validate_recipients(numbers, invalid=invalid)
         return numbers
 
     def clean_text(self) -> str:
         text: str = self.cleaned_data["text"]
-        if not text.strip():
-            raise forms.ValidationError("Write a message.")
-        units = utf16_units(text)
-        if units > MAX_TEXT_UNITS:
-            # Both counts: the limit is RingCentral's (UTF-16 units), but people count what
-            # they see, and "1001 characters" for 1000 visible ones reads as a miscount.
-            seen = visible_characters(text)
-            raise forms.ValidationError(
-                f"The message is {units} characters long as RingCentral counts them "
-                f"({seen} as you see them: emoji and some symbols count as two); the limit is "
-                f"{MAX_TEXT_UNITS}."
-            )
+        validate_text(text)
         return text
 
     def clean_send_at(self) -> datetime | None:
         # A bare "2026-12-01T09:15" was read in the current zone: the person's (their setting,
         # else their browser's; smsapp.middleware), which the error names too.
         send_at: datetime | None = self.cleaned_data.get("send_at")
-        if send_at is not None and (problem := send_at_error(send_at)):
-            raise forms.ValidationError(problem)
+        if send_at is not None:
+            validate_send_at(send_at)
         return send_at
 
     def clean_submission_key(self) -> str:

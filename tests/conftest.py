@@ -92,7 +92,9 @@ def staff_senders(db):
     empty every table afterwards, migration data included, so make sure it is there."""
     from django.contrib.auth.models import Group, Permission
 
-    group, _ = Group.objects.get_or_create(name="Staff senders")
+    from smsapp.permissions import STAFF_SENDERS_GROUP
+
+    group, _ = Group.objects.get_or_create(name=STAFF_SENDERS_GROUP)
     group.permissions.add(
         Permission.objects.get(content_type__app_label="smsapp", codename="send_sms")
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
+# A literal, not smsapp.permissions.STAFF_SENDERS_GROUP: a migration is frozen history and
+# must create what it created then, whatever the constant says later.
 GROUP = "Staff senders"
 
 

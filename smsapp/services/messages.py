@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -20,18 +19,15 @@ from django.utils import timezone
 from smsapp import delivery_codes
 from smsapp.delivery_codes import Outcome
 from smsapp.models import Message, MessageEvent
-from smsapp.segments import MAX_TEXT_UNITS, utf16_units
-from smsapp.services.timeline import enqueue_on_commit, transition
+from smsapp.services.enqueue import enqueue_on_commit
+from smsapp.services.transitions import transition
+from smsapp.validation import (
+    as_given,
+    is_submission_key,
+    validate_send,
+    validate_submission_key,
+)
 
-E164 = re.compile(r"^\+[1-9]\d{7,14}$")
-# A send time up to this long ago means "now". The form's times have minute precision (the
-# current minute, picked at its 59th second and submitted a few seconds later, is already a
-# minute old) and a person may spend a while on the confirmation step. Anything older is a
-# mistake (a wrong day or year), and sending it at once would surprise.
-SEND_AT_GRACE = timedelta(minutes=2)
-# An idempotency key: what the compose form makes (new_submission_key), a UUID, or any short
-# token a script picks. Letters only from a safe set: it is echoed in a hidden field.
-SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,64}", re.ASCII)
 # How a "Send again" event starts: the detail page finds the series boundaries by it (attempts
 # restart at 0 for each series, which SMS_MAX_ATTEMPTS limits on its own).
 RETRY_EVENT = "Retry requested"
@@ -51,16 +47,6 @@ def new_submission_key() -> str:
     return secrets.token_urlsafe(16)
 
 
-def submission_key_error(key: str) -> str | None:
-    """Why `key` cannot be an idempotency key, or None."""
-    if SUBMISSION_KEY.fullmatch(key):
-        return None
-    return (
-        "The submission key must be 1 to 64 letters, digits, “-”, “_”, “.” or “:” "
-        "(a UUID will do). Nothing was sent."
-    )
-
-
 def message_create(
     *,
     to_numbers: Sequence[str],
@@ -70,7 +56,7 @@ def message_create(
     submission_key: str | None = None,
 ) -> list[Message]:
     """One message per recipient, all or none. Sent now, or at `send_at` when in the future
-    (see send_at_error for the rule). With a `submission_key`, see message_submit."""
+    (see validation.validate_send_at for the rule). With a `submission_key`, see message_submit."""
     return message_submit(
         to_numbers=to_numbers,
         text=text,
@@ -96,8 +82,11 @@ def message_submit(
     "submission_key": answering with the first send's result would hide that this one was not
     sent."""
     numbers = list(dict.fromkeys(to_numbers))  # one text per recipient, however often named
-    if submission_key is not None and (problem := submission_key_error(submission_key)):
-        raise ValidationError({"submission_key": [problem]})
+    if submission_key is not None:
+        try:
+            validate_submission_key(submission_key)
+        except ValidationError as error:
+            raise ValidationError({"submission_key": error.error_list}) from None
     digest = _submission_digest(numbers, text, created_by, send_at) if submission_key else ""
     if submission_key and (earlier := _submitted(submission_key, digest)):
         return earlier
@@ -107,7 +96,7 @@ def message_submit(
     scheduled = send_at is not None and send_at > now
     status = Message.Status.SCHEDULED if scheduled else Message.Status.QUEUED
     who = f" by {created_by}" if created_by else ""
-    event = f"Scheduled{who} for {_as_given(send_at)}" if scheduled else f"Queued{who}"
+    event = f"Scheduled{who} for {as_given(send_at)}" if scheduled else f"Queued{who}"
     try:
         with transaction.atomic():
             messages = Message.objects.bulk_create(
@@ -190,7 +179,7 @@ def message_cancel(*, message: Message, by: AbstractBaseUser | None = None) -> b
     event. A canceled text stays canceled, so a repeat can never do anything else."""
     canceled = transition(
         message.pk,
-        from_statuses=[Message.Status.SCHEDULED],
+        from_statuses=Message.CANCELABLE,
         to=Message.Status.CANCELED,
         event=f"Canceled before it was sent{f' by {by}' if by else ''}",
     )
@@ -211,7 +200,7 @@ def message_retry(
     browser repeats must not send the text a third time. Without a key (or with one that is
     not a key) a failed text is retried whenever asked."""
     now = timezone.now()
-    key = key if key and SUBMISSION_KEY.fullmatch(key) else None
+    key = key if is_submission_key(key) else None
     if key and _action_done(message.pk, key):
         return True
     if resend_refusal(message):
@@ -246,7 +235,7 @@ def _action_done(message_id: int, key: str) -> bool:
 def _retry_transition(message: Message, event: str, now: datetime) -> bool:
     return transition(
         message.pk,
-        from_statuses=[Message.Status.FAILED],
+        from_statuses=Message.RETRYABLE,
         to=Message.Status.QUEUED,
         event=event,
         # Decided on the row as it is now, not as `message` was read.
@@ -270,7 +259,7 @@ def resend_refusal(message: Message) -> str | None:
     Allowed: every other failure, unknown codes included (their reason says a resend may work).
     """
     code = message.error_code
-    if message.status != Message.Status.FAILED or not _is_permanent(code):
+    if not message.can_retry or not _is_permanent(code):
         return None
     entry = delivery_codes.lookup(code)
     return (
@@ -297,61 +286,6 @@ def _permanent_failure() -> Q:
     )
 
 
-def recipients_limit_error(count: int) -> str | None:
-    """Why `count` recipients are too many for one send, or None. A slip of the paste must not
-    queue hours of RingCentral's rate limit in one click."""
-    limit = settings.SMS_MAX_RECIPIENTS
-    if count <= limit:
-        return None
-    return (
-        f"That is {count} recipients; one send goes to at most {limit} "
-        "(SMS_MAX_RECIPIENTS). Split the list into several sends."
-    )
-
-
-def send_at_error(send_at: datetime, *, now: datetime | None = None) -> str | None:
-    """Why `send_at` cannot be used, stating the whole rule; None if it can.
-
-    The one rule for the form, send_sms and message_create: any time from two minutes ago
-    (SEND_AT_GRACE: sent at once) up to SMS_MAX_SCHEDULE_DAYS ahead (scheduled to the second).
-    Times in errors are shown in the current zone: on the web the person's (their setting on
-    "Your settings", else their browser's; smsapp.middleware), UTC in a command.
-    """
-    now = now or timezone.now()
-    days = settings.SMS_MAX_SCHEDULE_DAYS
-    try:
-        latest: datetime | None = now + timedelta(days=days)
-    except OverflowError:  # a limit past the year 9999: no time Python can hold exceeds it
-        latest = None
-    until = f" (until {_shown(latest)})" if latest else ""
-    rule = f"pick a time from now up to {days} days ahead{until}, or leave it empty to send now"
-    try:
-        instant = send_at.astimezone(UTC)
-    except OverflowError:
-        # 9999-12-31 west of UTC is already the year 10000 in UTC (0001-01-01 east of it is
-        # still the year 0): past the ends of what a datetime can hold, so certainly out of range.
-        if send_at.year > now.year:
-            return f"{_as_given(send_at)} is more than {days} days ahead: {rule}."
-        return f"{_as_given(send_at)} is in the past: {rule}."
-    if instant < now - SEND_AT_GRACE:
-        return f"{_as_given(send_at)} is in the past (it is now {_shown(now)}): {rule}."
-    if latest is not None and instant > latest:
-        return f"{_as_given(send_at)} is more than {days} days ahead: {rule}."
-    return None
-
-
-def _shown(when: datetime) -> str:
-    """A time in the current zone, with the zone's name, to the minute."""
-    return f"{timezone.localtime(when):%Y-%m-%d %H:%M} {timezone.get_current_timezone_name()}"
-
-
-def _as_given(when: datetime) -> str:
-    """A time in its own zone, as the person gave it: the zone's name (from the tz cookie) or
-    the UTC offset they typed."""
-    zone = getattr(when.tzinfo, "key", None) or when.tzname() or "UTC"
-    return f"{when:%Y-%m-%d %H:%M} {zone}"
-
-
 def _validate(
     to_numbers: Sequence[str],
     text: str,
@@ -359,23 +293,8 @@ def _validate(
     send_at: datetime | None,
     now: datetime,
 ) -> None:
-    errors: dict[str, list[str]] = {}
-    if not to_numbers:
-        errors["to"] = ["Give at least one recipient."]
-    elif too_many := recipients_limit_error(len(to_numbers)):
-        errors["to"] = [too_many]
-    elif bad := [n for n in to_numbers if not E164.match(n)]:
-        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
-        errors["to"] = [f"Not an E.164 number (like +16505550123): {', '.join(bad[:5])}{more}"]
-    if not text or not text.strip():
-        errors["text"] = ["The text is empty."]
-    elif utf16_units(text) > MAX_TEXT_UNITS:
-        errors["text"] = [f"At most {MAX_TEXT_UNITS} characters (emoji count as two)."]
-    if send_at is not None and (problem := send_at_error(send_at, now=now)):
-        errors["send_at"] = [problem]
-    if not E164.match(from_number or ""):
-        errors["__all__"] = [
-            "SMS_FROM_NUMBER is not set to an E.164 number: an admin must configure it."
-        ]
-    if errors:
-        raise ValidationError(errors)
+    """The service is the final authority: whoever calls it (the form, send_sms, a script, the
+    shell), the same rules, in the same words (smsapp.validation)."""
+    validate_send(
+        to_numbers=to_numbers, text=text, send_at=send_at, from_number=from_number, now=now
+    )

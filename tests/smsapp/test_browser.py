@@ -7,6 +7,7 @@ import time
 import zoneinfo
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.utils import timezone
@@ -262,6 +263,15 @@ def test_focus_moves_to_the_first_field_in_error(browser_page, live_server, staf
 WIDTHS = {"1280": {"width": 1280, "height": 900}, "390": {"width": 390, "height": 844}}
 
 
+def _wait_in_page(page, condition, what: str, timeout: float = 15) -> None:
+    """wait_until for what the page's events record: Playwright delivers them only while it is
+    called, so this waits in the page rather than in time.sleep."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
+        page.wait_for_timeout(100)
+
+
 def _sign_in_as(page, live_server, username: str, password: str) -> None:
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Username").fill(username)
@@ -468,6 +478,41 @@ def test_the_history_shows_new_texts_and_reasons_without_a_reload(
     expect(page.locator("tbody tr").first.locator("td.text")).to_have_text("<b>bold</b> & <i>")
     assert page.locator("tbody b").count() == 0
     page.screenshot(path=str(SCREENSHOTS / "history-live.png"), full_page=True)
+
+
+def test_the_history_stops_asking_about_a_text_once_its_status_is_final(
+    browser_page, live_server, staff_sender, sms_settings
+):
+    """Which statuses are final is the server's word (Message.terminal), rendered on the page
+    and carried in each answer: statuses.js keeps no list of its own."""
+    from smsapp import services
+
+    [canceled, queued] = services.message_create(
+        to_numbers=["+16505550131", "+16505550132"], text="hi"
+    )
+    Message.objects.filter(pk=canceled.pk).update(status=Message.Status.CANCELED)
+    asked: list[set[str]] = []
+
+    def record(request) -> None:
+        if "/status.json" in request.url:
+            ids = parse_qs(urlsplit(request.url).query).get("ids", [""])[0]
+            asked.append(set(filter(None, ids.split(","))))
+
+    page = browser_page
+    page.on("request", record)
+    _sign_in_as(page, live_server, "pat", "browser-test-password")
+    page.goto(f"{live_server.url}/messages/")
+    _wait_in_page(page, lambda: asked, "the page to ask for statuses")
+    assert asked[0] == {str(queued.pk)}  # the canceled text, final when rendered, is not asked
+
+    Message.objects.filter(pk=queued.pk).update(status=Message.Status.FAILED)
+    status = page.locator(f'[data-status-for="{queued.pk}"]')
+    expect(status).to_have_text("failed", timeout=15_000)
+    expect(status).to_have_attribute("data-terminal", "")
+    answered = len(asked)
+    # The first page still asks for new rows; never again about either text.
+    _wait_in_page(page, lambda: len(asked) > answered, "the next poll")
+    assert asked[answered:] == [set()] * (len(asked) - answered)
 
 
 def test_the_token_page_with_credentials_rejected_fits_a_phone(

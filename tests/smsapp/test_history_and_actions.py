@@ -188,11 +188,20 @@ def test_only_the_first_history_page_grows_live(sender_client, sms_settings):
     assert "data-live-after" not in history(sender_client, page=2)
 
 
-def test_the_plain_status_answer_is_unchanged_for_the_detail_page(sender_client, sms_settings):
+def test_the_plain_status_answer_for_the_detail_page_has_no_rows(sender_client, sms_settings):
     message = create()
     answer = sender_client.get(reverse("smsapp:statuses"), {"ids": str(message.pk)}).json()
     assert answer == {
-        "messages": {str(message.pk): {"status": "queued", "label": "queued", "error": None}}
+        "messages": {
+            str(message.pk): {
+                "status": "queued",
+                "label": "queued",
+                "error": None,
+                "terminal": False,
+                "can_cancel": False,
+                "can_retry": False,
+            }
+        }
     }
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from smsapp import phones, services, views
 from smsapp.models import Message
+from smsapp.permissions import STAFF_SENDERS_GROUP
 
 Status = Message.Status
 TEXT_161 = "a" * 161  # two GSM-7 segments
@@ -399,9 +400,10 @@ import json
 from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.test.utils import setup_test_environment
+from smsapp.permissions import STAFF_SENDERS_GROUP
 setup_test_environment()
 user = User.objects.create_user("probe")
-user.groups.add(Group.objects.get(name="Staff senders"))
+user.groups.add(Group.objects.get(name=STAFF_SENDERS_GROUP))
 client = Client(raise_request_exception=False)
 client.force_login(user)
 answer = client.get("/messages/status.json?ids=1,99999999999999999999")
@@ -522,7 +524,7 @@ def test_a_signed_in_user_without_the_send_permission_gets_403_everywhere(
         response = getattr(client, method)(url, data)
         assert response.status_code == 403, (method, url)
         page = response.content.decode()
-        assert "Staff senders" in page, (method, url)
+        assert STAFF_SENDERS_GROUP in page, (method, url)
         assert "+1650555010" not in page, (method, url)
     assert sorted(Message.objects.values_list("status", flat=True)) == [
         Status.FAILED,

@@ -12,13 +12,14 @@ from django.utils import timezone
 
 from smsapp import services
 from smsapp.models import Message
+from smsapp.permissions import STAFF_SENDERS_GROUP
 
 pytestmark = pytest.mark.django_db
 Status = Message.Status
 
 
 def test_staff_senders_group_exists_with_the_send_permission():
-    group = Group.objects.get(name="Staff senders")
+    group = Group.objects.get(name=STAFF_SENDERS_GROUP)
     assert list(group.permissions.values_list("codename", flat=True)) == ["send_sms"]
 
 
@@ -32,7 +33,7 @@ def test_signed_in_users_without_the_permission_get_a_clear_403(client, django_u
     client.force_login(django_user_model.objects.create_user("visitor", password="pw-123456789"))
     response = client.get(reverse("smsapp:history"))
     assert response.status_code == 403
-    assert "Staff senders" in response.content.decode()
+    assert STAFF_SENDERS_GROUP in response.content.decode()
 
 
 def test_login_page_signs_in_a_sender(client, sender):
@@ -135,7 +136,16 @@ def test_status_endpoint_reports_current_statuses(sender_client, sms_settings):
     [message] = services.message_create(to_numbers=["+16505550101"], text="hi")
     response = sender_client.get(reverse("smsapp:statuses"), {"ids": f"{message.pk},oops"})
     assert response.json() == {
-        "messages": {str(message.pk): {"status": "queued", "label": "queued", "error": None}}
+        "messages": {
+            str(message.pk): {
+                "status": "queued",
+                "label": "queued",
+                "error": None,
+                "terminal": False,
+                "can_cancel": False,
+                "can_retry": False,
+            }
+        }
     }
 
 

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandParser
 
-STAFF_SENDERS = "Staff senders"
+from smsapp.permissions import STAFF_SENDERS_GROUP
 
 
 class Command(BaseCommand):
@@ -34,7 +34,7 @@ class Command(BaseCommand):
             user.set_password(password)
         user.is_staff = True  # to see the RingCentral token status in the admin
         user.save()
-        user.groups.add(Group.objects.get(name=STAFF_SENDERS))
+        user.groups.add(Group.objects.get(name=STAFF_SENDERS_GROUP))
         user.user_permissions.add(
             Permission.objects.get(
                 content_type__app_label="auth_tokens", codename="view_ringcentraltoken"

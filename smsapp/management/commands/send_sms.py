@@ -10,7 +10,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.dateparse import parse_datetime
 
 from smsapp.forms import ComposeForm
+from smsapp.segments import MAX_TEXT_UNITS
 from smsapp.services.messages import message_submit
+from smsapp.validation import SUBMISSION_KEY_RULE
 
 # Form field -> the option a person typed, so an error names what they can fix.
 OPTION_FOR_FIELD = {"to": "--to", "text": "--text", "send_at": "--at", "submission_key": "--key"}
@@ -34,7 +36,9 @@ class Command(BaseCommand):
                 f"SMS_MAX_RECIPIENTS ({settings.SMS_MAX_RECIPIENTS})"
             ),
         )
-        parser.add_argument("--text", required=True, help="the message, at most 1000 characters")
+        parser.add_argument(
+            "--text", required=True, help=f"the message, at most {MAX_TEXT_UNITS} characters"
+        )
         parser.add_argument(
             "--at",
             metavar="ISO8601",
@@ -48,10 +52,9 @@ class Command(BaseCommand):
             "--key",
             metavar="KEY",
             help=(
-                "an idempotency key (1 to 64 letters, digits, - _ . :; a UUID will do): run "
-                "again with the same key and the same texts (a retry after a timeout) and "
-                "nothing new is sent, the first run's ids are printed again; the same key with "
-                "other texts is refused"
+                f"an idempotency key ({SUBMISSION_KEY_RULE}): run again with the same key and "
+                "the same texts (a retry after a timeout) and nothing new is sent, the first "
+                "run's ids are printed again; the same key with other texts is refused"
             ),
         )
 
@@ -71,6 +74,8 @@ class Command(BaseCommand):
                 "submission_key": key or "",
             }
         )
+        # The form parses what people type (as the web page does) and applies the shared rules
+        # (smsapp.validation); the service applies them again as the final authority.
         if not form.is_valid():
             raise CommandError(_one_line(form.errors.get_json_data()))
         try:

@@ -5,7 +5,9 @@
   "use strict";
   var GSM7 = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
   var GSM7_EXTENDED = "^{}\\[~]|€\f";
-  var LIMIT = 1000;
+  // RingCentral's limit in UTF-16 units, from the field's data-max-units (the server's
+  // MAX_TEXT_UNITS), so the counter's "too long" and the form's error agree.
+  var limit = 0;
 
   function segments(units, single, multi) {
     if (units === 0) return 0;
@@ -65,12 +67,12 @@
     // What people see first; RingCentral's budget in UTF-16 units beside it when it differs
     // (emoji and some symbols take two units: 26 characters can be 27 of the 1000).
     var size = info.characters === info.units
-      ? "<strong>" + info.units + "</strong> / " + LIMIT + " characters"
+      ? "<strong>" + info.units + "</strong> / " + limit + " characters"
       : "<strong>" + info.characters + "</strong> " + (info.characters === 1 ? "character" : "characters") +
-        " (" + info.units + " of " + LIMIT + " units)";
+        " (" + info.units + " of " + limit + " units)";
     var parts = [size, info.encoding, info.segments + (info.segments === 1 ? " segment" : " segments")];
     var html = parts.join(" · ");
-    if (info.units > LIMIT) html += ' · <span class="warn">too long</span>';
+    if (info.units > limit) html += ' · <span class="warn">too long</span>';
     if (info.forcing.length) {
       html += '<br><span class="warn">UCS-2 because of: ' +
         info.forcing.slice(0, 8).map(describe).map(escapeHtml).join(", ") + "</span>";
@@ -118,6 +120,7 @@
     var form = document.getElementById("compose");
     if (!form) return;
     var to = form.elements.to, text = form.elements.text;
+    limit = Number(text.dataset.maxUnits);
     var counter = document.getElementById("counter"), box = document.getElementById("recipients");
     showZone(document.getElementById("tz-note"));
     var timer = null, last = null;

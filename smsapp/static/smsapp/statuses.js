@@ -2,9 +2,10 @@
 // the texts created since it loaded (by other senders, or by send_sms) at the top. It polls a
 // small JSON endpoint (status.json). Nodes are built with textContent only: the data is what
 // people typed, and the Content-Security-Policy allows no inline script to fall back on.
+// Which statuses are final is the server's to say (Message.terminal): the page renders it as
+// data-terminal and every answer carries it as "terminal", so no list of statuses lives here.
 (function () {
   "use strict";
-  var SETTLED = ["delivered", "failed", "canceled"];
   var INTERVAL = 3000;
 
   function statusOf(el) {
@@ -15,6 +16,7 @@
   function setStatus(el, now) {
     el.className = "status status-" + now.status;
     el.textContent = now.label;
+    el.toggleAttribute("data-terminal", !!now.terminal);
   }
 
   // The row shows the reason's first sentence; the tooltip has all of it.
@@ -95,7 +97,7 @@
 
     function pending() {
       return Array.prototype.filter.call(document.querySelectorAll("[data-status-for]"), function (el) {
-        return SETTLED.indexOf(statusOf(el)) < 0;
+        return !el.hasAttribute("data-terminal");
       });
     }
 
@@ -125,7 +127,8 @@
         var id = el.getAttribute("data-status-for");
         var now = rows[id] || data.messages[id];
         if (!now) return;
-        if (statusOf(el) !== now.status || el.textContent !== now.label) setStatus(el, now);
+        if (statusOf(el) !== now.status || el.textContent !== now.label ||
+            el.hasAttribute("data-terminal") !== !!now.terminal) setStatus(el, now);
         var reason = reasonElement(id);
         if (reason && rows[id] && reason.title !== (rows[id].reason_full || "")) {
           setReason(reason, rows[id]);
