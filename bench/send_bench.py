@@ -23,28 +23,19 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402 - after the path set-up above
 import redis  # noqa: E402
 
+from bench.databases import recreate_database  # noqa: E402
 from ringcentral_sim import SimulatorControl, SimulatorServer  # noqa: E402
 from ringcentral_sim import config as sim  # noqa: E402
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/smsapp_bench_send"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
 UNLIMITED = {"Auth": 100_000, "Heavy": 100_000, "Medium": 100_000, "Light": 100_000}
-
-
-def recreate_database(url: str) -> None:
-    parts = urlsplit(url)
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}"')
-        conn.execute(f'CREATE DATABASE "{parts.path.lstrip("/")}"')
 
 
 def app_env(db_url: str, redis_url: str, sim_url: str, **extra: str) -> dict[str, str]:
@@ -280,10 +271,12 @@ def click_to_accepted(control: SimulatorControl, samples: int = 20) -> dict:
     from django.contrib.auth.models import Group
     from django.test import Client
 
+    from smsapp.permissions import STAFF_SENDERS_GROUP
+
     control.reset()
     control.configure(rate_limits=UNLIMITED)
     user, _ = get_user_model().objects.get_or_create(username="bench")
-    user.groups.add(Group.objects.get(name="Staff senders"))
+    user.groups.add(Group.objects.get(name=STAFF_SENDERS_GROUP))
     client = Client()
     client.force_login(user)
     hidden = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')

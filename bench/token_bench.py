@@ -19,27 +19,18 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402 - after the path set-up above
 
+from bench.databases import recreate_database  # noqa: E402
 from ringcentral_sim import SimulatorControl, SimulatorServer  # noqa: E402
 from ringcentral_sim import config as sim  # noqa: E402
 from tests.auth_tokens.race import prime, run_workers, token_requests, worker_env  # noqa: E402
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/smsapp_bench"
-
-
-def recreate_database(url: str) -> None:
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def forget_tokens(url: str) -> None:
@@ -88,7 +79,7 @@ def hot_path(calls: int) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from auth_tokens.services import get_access_token
+    from auth_tokens.api import get_access_token
 
     get_access_token()  # log in once; every call below is the hot path
     with connection.cursor() as cursor:

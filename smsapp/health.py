@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from smsapp.permissions import SEND_PERMISSION
 from smsapp.sending_health import sending_health
 
 TOKEN_VIEW_PERMISSION = "auth_tokens.view_ringcentraltoken"  # noqa: S105 - a permission name
-SEND_PERMISSION = "smsapp.send_sms"
 
 
 def sending_banner(request: HttpRequest) -> dict[str, Any]:
@@ -25,9 +25,10 @@ def sending_banner(request: HttpRequest) -> dict[str, Any]:
         return {}
     if not (user.has_perm(SEND_PERMISSION) or user.has_perm(TOKEN_VIEW_PERMISSION)):
         return {}
-    if not _database_ok():
+    try:
+        health = sending_health()
+    except DatabaseError:
         return {}  # the page itself is failing; the banner would only fail too
-    health = sending_health()
     if not health.problems:
         return {}
     return {

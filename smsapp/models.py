@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 
 
@@ -19,7 +20,14 @@ class Message(models.Model):
         FAILED = "failed", "failed"
         CANCELED = "canceled", "canceled"
 
-    TERMINAL = (Status.DELIVERED, Status.FAILED, Status.CANCELED)
+    # What each status allows, defined once: the services decide by these sets (in their
+    # conditional UPDATEs too), the pages show buttons by the properties below, and the
+    # status JSON carries the properties to statuses.js, which stops polling a terminal text.
+    # A terminal text changes no more by itself (only a person's "Send again" moves it on).
+    TERMINAL = frozenset({Status.DELIVERED, Status.FAILED, Status.CANCELED})
+    # Until the dispatcher claims it: after that it may already be at RingCentral.
+    CANCELABLE = frozenset({Status.SCHEDULED})
+    RETRYABLE = frozenset({Status.FAILED})
 
     to_number = models.CharField(max_length=20, help_text="E.164")
     from_number = models.CharField(max_length=20, help_text="E.164")
@@ -51,7 +59,8 @@ class Message(models.Model):
     # When the outcome of the last attempt became unknown: the attempt's request was made before
     # this, so the message store is believed about its absence only a settle time later.
     uncertain_since = models.DateTimeField(null=True, blank=True)
-    # Since when it has been waiting on a RingCentral login problem (throttled or rejected).
+    # Since when it has been waiting for a person: a RingCentral login problem (throttled or
+    # rejected) or incomplete RingCentral settings.
     held_since = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=40, blank=True)
     error_reason = models.TextField(blank=True)
@@ -59,7 +68,7 @@ class Message(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     next_status_check_at = models.DateTimeField(null=True, blank=True)
     status_checks = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # The idempotency key of the submission that created it (a hidden field of the compose
     # form, `send_sms --key`): unique with the recipient, so a double click or a retried POST
@@ -83,6 +92,19 @@ class Message(models.Model):
             models.Index(fields=("status", "next_attempt_at"), name="sms_due_queued"),
             models.Index(fields=("status", "next_status_check_at"), name="sms_due_status_check"),
             models.Index(fields=("status", "lease_expires_at"), name="sms_sending_lease"),
+            # The history and the admin list, newest first, whole or by status or recipient:
+            # each reads its page from an index in order instead of sorting the table
+            # (docs/scale.md has the plans; bench/history_bench.py measures them).
+            models.Index(fields=("created_at", "id"), name="sms_history"),
+            models.Index(fields=("status", "created_at", "id"), name="sms_history_by_status"),
+            models.Index(fields=("to_number", "created_at", "id"), name="sms_history_by_recipient"),
+            # "5550101" typed into the history's recipient filter is a substring search, which
+            # a b-tree cannot answer: trigrams can (pg_trgm, created by migration 0005).
+            GinIndex(
+                fields=("to_number",), name="sms_recipient_digits", opclasses=["gin_trgm_ops"]
+            ),
+            # The admin's sender filter lists the distinct numbers by walking this index.
+            models.Index(fields=("from_number",), name="sms_by_sending_number"),
         )
         permissions = (("send_sms", "Can send text messages"),)
 
@@ -90,8 +112,18 @@ class Message(models.Model):
         return f"SMS #{self.pk} to {self.to_number} ({self.status})"
 
     @property
-    def is_terminal(self) -> bool:
+    def terminal(self) -> bool:
         return self.status in self.TERMINAL
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.status in self.CANCELABLE
+
+    @property
+    def can_retry(self) -> bool:
+        """The status allows "Send again"; the failure may still forbid it (an opt-out, an
+        invalid number: services.messages.resend_refusal)."""
+        return self.status in self.RETRYABLE
 
 
 class MessageEvent(models.Model):

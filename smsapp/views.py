@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -21,17 +20,23 @@ from smsapp.forms import (
     ComposeForm,
     HistoryFilterForm,
     UserSettingsForm,
-    recipients_input_error,
 )
 from smsapp.middleware import browser_zone_name
 from smsapp.models import Message
+from smsapp.paging import LargeTablePaginator
+from smsapp.permissions import SEND_PERMISSION
 from smsapp.phones import parse_recipients
-from smsapp.segments import MAX_TEXT_UNITS, segment_info
+from smsapp.segments import segment_info
 from smsapp.services import preferences
-from smsapp.services.messages import message_submit, recipients_limit_error
+from smsapp.services.messages import message_submit
 from smsapp.templatetags.smsapp_time import format_local
+from smsapp.validation import (
+    problem,
+    validate_recipient_limit,
+    validate_recipients_input,
+    validate_text,
+)
 
-SEND_PERMISSION = "smsapp.send_sms"
 PAGE_SIZE = 25
 MAX_STATUS_IDS = 200
 
@@ -109,12 +114,12 @@ def compose_preview(request: HttpRequest) -> JsonResponse:
     unread (400), as the form refuses it."""
     raw = request.POST.get("to", "")
     text = request.POST.get("text", "")
-    problem = recipients_input_error(raw)
-    if problem is None and len(text) > MAX_PREVIEW_TEXT_CHARS:
-        problem = f"The text is {len(text):,} characters long; the limit is {MAX_TEXT_UNITS}."
-    if problem:
+    refusal = problem(validate_recipients_input, raw)
+    if refusal is None and len(text) > MAX_PREVIEW_TEXT_CHARS:
+        refusal = problem(validate_text, text)  # the form's words for a text too long
+    if refusal:
         return JsonResponse(
-            {"error": problem, "max_recipients": settings.SMS_MAX_RECIPIENTS}, status=400
+            {"error": refusal, "max_recipients": settings.SMS_MAX_RECIPIENTS}, status=400
         )
     numbers, invalid = parse_recipients(raw, settings.SMS_DEFAULT_REGION)
     info = segment_info(text)
@@ -124,7 +129,7 @@ def compose_preview(request: HttpRequest) -> JsonResponse:
             "invalid": invalid,
             "max_recipients": settings.SMS_MAX_RECIPIENTS,
             "confirm_above": settings.SMS_CONFIRM_RECIPIENTS_ABOVE,
-            "error": recipients_limit_error(len(numbers)),
+            "error": problem(validate_recipient_limit, len(numbers)),
             "encoding": info.encoding,
             "units": info.units,
             "segments": info.segments,
@@ -141,7 +146,7 @@ def history(request: HttpRequest) -> HttpResponse:
     criteria = filters.cleaned_data if filters.is_valid() else {}
     # Read before the page: a text created in between is then above it, and added live.
     newest = selectors.new_rows_cursor()
-    page = Paginator(selectors.message_history(**criteria), PAGE_SIZE).get_page(
+    page = LargeTablePaginator(selectors.message_history(**criteria), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     query = request.GET.copy()
