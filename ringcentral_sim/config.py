@@ -62,7 +62,7 @@ def default_user() -> dict[str, Any]:
         # "Disabled" or "NotActivated": login not allowed, OAU-141.
         "state": "Enabled",
         # Phone-number ids are int64 in UserPhoneNumberInfo; a number is an SmsSender or an
-        # A2PSmsSender, never both (ringcentral-api.md, High-volume batches).
+        # A2PSmsSender, never both (docs/ringcentral.md#high-volume-sms).
         "phone_numbers": [
             {
                 "id": 500000001,
@@ -105,7 +105,7 @@ class SimConfig:
     access_token_ttl: int = 3600
     refresh_token_ttl: int = 604800
     # Re-presenting a just-rotated refresh token returns the same new pair for a while
-    # (ringcentral-api.md, Rotation): about 10 s once the new access token has been used (this
+    # (docs/ringcentral.md#token-rotation): about 10 s once the new access token has been used (this
     # setting, counted from that first use), up to 60 min while it never is (the next one,
     # counted from the rotation; it also caps the whole window). 0 here means no grace at all,
     # whatever the other says: tests set it to make every reuse fail with OAU-213 at once.
@@ -117,7 +117,7 @@ class SimConfig:
     password_grant_allowed: bool = True
     # "Usually five" parallel sessions per user and app; the next login ends the oldest.
     session_limit: int = 5
-    # Requests per window per (user, app) and group; ringcentral-api.md, Rate limits.
+    # Requests per window per (user, app) and group; docs/ringcentral.md#rate-limits.
     rate_limits: dict[str, int] = field(
         default_factory=lambda: {"Auth": 5, "Heavy": 10, "Medium": 40, "Light": 50}
     )
@@ -143,7 +143,7 @@ class SimConfig:
         }
     )
     # Recipients RingCentral never hands the text to: Queued, then SendingFailed with the code
-    # (an opted-out pair is refused this way; ringcentral-api.md, Opt-out).
+    # (an opted-out pair is refused this way; docs/ringcentral.md#opt-out).
     sending_failed_numbers: dict[str, str] = field(
         default_factory=lambda: {"+15005550004": "SMS-RC-413"}
     )

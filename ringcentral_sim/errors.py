@@ -9,7 +9,7 @@ class ApiError(Exception):
     """An error answer: HTTP status, RingCentral errorCode and message.
 
     The token endpoint answers in the OAuth shape (`error`, `error_description`) plus `errors`;
-    the REST API answers with `errorCode`/`message` and `errors` (ringcentral-api.md, Errors).
+    the REST API answers with `errorCode`/`message` and `errors` (docs/ringcentral.md#error-format).
     """
 
     def __init__(

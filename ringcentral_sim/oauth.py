@@ -94,9 +94,10 @@ def extension_unknown(config: SimConfig, username: str, extension: str) -> bool:
 def in_refresh_grace(
     config: SimConfig, rotated_at: float, first_used_at: float | None, now: float
 ) -> bool:
-    """Whether a just-rotated refresh token still returns its new pair (ringcentral-api.md,
-    Rotation): up to refresh_grace_unused_seconds after the rotation while the new access
-    token is unused, and refresh_grace_seconds after its first use. The unused window caps
+    """Whether a just-rotated refresh token still returns its new pair
+    (docs/ringcentral.md#token-rotation): up to refresh_grace_unused_seconds after the
+    rotation while the new access token is unused, and refresh_grace_seconds after its first
+    use. The unused window caps
     both. refresh_grace_seconds = 0 turns grace off entirely (what the test suite relies on)."""
     if config.refresh_grace_seconds <= 0:
         return False
@@ -134,7 +135,7 @@ class TokenStore:
     ) -> dict[str, Any]:
         if user["state"] not in LOGIN_STATES:
             # OAU-136 is an extension that is not found; a found one that may not log in in
-            # its state is OAU-141 (ringcentral-api.md, Token endpoint: statuses).
+            # its state is OAU-141 (docs/ringcentral.md#token-errors).
             raise invalid_grant("OAU-141", "Login is not allowed for the extension in its state")
         if user["state"] == "MfaRequired" and grant == "password":
             raise invalid_grant("OAU-168", "Password grant is blocked: multi-factor auth required")

@@ -52,7 +52,7 @@ class RateLimiter:
         throttled = now < bucket.penalty_until or len(bucket.hits) >= limit
         if throttled:
             # A request during the penalty restarts it: a fleet that keeps retrying stays
-            # throttled forever (ringcentral-api.md, Rate limits).
+            # throttled forever (docs/ringcentral.md#rate-limits).
             bucket.penalty_until = now + penalty
             return RateDecision(False, group, limit, 0, int(window), retry_after=math.ceil(penalty))
         bucket.hits.append(now)

@@ -206,7 +206,7 @@ class Simulator:
         headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
         if fault.status == 429:
             code, text = ("MSG-305" if group == "Medium" else "CMN-301"), "Request rate exceeded"
-            # Shaped like a real throttle (ringcentral-api.md, Rate limits): the group's headers
+            # Shaped like a real throttle (docs/ringcentral.md#rate-limits): the group's headers
             # with nothing remaining, and a Retry-After even when the fault names none (0 asks
             # for a 429 without one).
             headers = {

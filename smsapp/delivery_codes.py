@@ -1,5 +1,5 @@
 """RingCentral's delivery error codes: what each means, what class of outcome it is, and what a
-staff member should read (ringcentral-api.md, "Delivery error codes"; docs/delivery-codes.md).
+staff member should read (docs/ringcentral.md#delivery-error-codes; docs/delivery-codes.md).
 
 The class decides what the status check does with the text (smsapp/services/delivery.py):
 P, R, A and C end it as failed with the reason; L keeps it "sent" and looks again later.

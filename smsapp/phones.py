@@ -69,7 +69,7 @@ def _format(number: phonenumbers.PhoneNumber) -> str:
 def same_number(recorded: str, e164: str) -> bool:
     """Whether a number as a RingCentral record writes it is our E.164 number.
 
-    Records' numbers are "usually" E.164 (ringcentral-api.md, Message-store lists); also seen
+    Records' numbers are "usually" E.164 (docs/ringcentral.md#message-store-lists); also seen
     without the "+", and a national form is possible. Compared as parsed numbers, never as
     strings: a miss here makes a sent text look absent, and it would be sent again.
     """

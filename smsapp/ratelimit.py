@@ -86,7 +86,7 @@ class FleetRateLimiter:
     """Celery's rate_limit is per worker; this one is shared by every worker on every machine.
 
     RingCentral throttles per user and app, and every request during a penalty restarts it
-    (ringcentral-api.md, Rate limits): so the fleet paces itself below the limit, and when a 429
+    (docs/ringcentral.md#rate-limits): so the fleet paces itself below the limit, and when a 429
     does come, the whole fleet pauses for Retry-After instead of each worker finding out alone.
     """
 

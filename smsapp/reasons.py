@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from smsapp import delivery_codes
 
-# Send errors that no retry can fix (ringcentral-api.md, Sending).
+# Send errors that no retry can fix (docs/ringcentral.md#sending).
 PERMANENT_SEND_CODES = {
     "MSG-242": "The sender number cannot send texts: it is not assigned to the RingCentral "
     "extension or lacks the SMS feature. An admin must check SMS_FROM_NUMBER.",

@@ -13,7 +13,7 @@ GSM7_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
     "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
-# RingCentral's limit for one text, in UTF-16 code units (ringcentral-api.md, Sending).
+# RingCentral's limit for one text, in UTF-16 code units (docs/ringcentral.md#sending).
 MAX_TEXT_UNITS = 1000
 
 # Escape-prefixed characters: each takes two septets.
