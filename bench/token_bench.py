@@ -26,9 +26,9 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402 - after the path set-up above
 
 from bench.databases import recreate_database  # noqa: E402
+from harness.race import prime, run_workers, token_requests, worker_env  # noqa: E402
 from ringcentral_sim import SimulatorControl, SimulatorServer  # noqa: E402
 from ringcentral_sim import config as sim  # noqa: E402
-from tests.auth_tokens.race import prime, run_workers, token_requests, worker_env  # noqa: E402
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/smsapp_bench"
 

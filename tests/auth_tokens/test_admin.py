@@ -1,4 +1,5 @@
-"""The token admin: state in words for viewers, actions for managers, never a secret on a page."""
+"""auth_tokens/admin.py: state in words for viewers, actions for managers, never a secret on a
+page."""
 
 from __future__ import annotations
 

@@ -1,18 +1,18 @@
-"""auth_tokens.api is the app's whole public surface, importable before Django's apps load."""
+"""auth_tokens/api.py: the app's whole public surface, importable before Django's apps load."""
 
 from __future__ import annotations
 
 import ast
 import os
-import subprocess
-import sys
 from pathlib import Path
+
+import pytest
 
 import auth_tokens
 from auth_tokens import api
+from tests.support.processes import run_python
 
 APP = Path(auth_tokens.__file__).resolve().parent
-PROJECT_ROOT = APP.parent
 
 
 def test_every_public_name_resolves() -> None:
@@ -20,6 +20,7 @@ def test_every_public_name_resolves() -> None:
     assert missing == []
 
 
+@pytest.mark.processes
 def test_api_imports_before_the_apps_are_ready() -> None:
     # smsapp.timing imports it for the start-up check of the timing rules, before setup().
     code = (
@@ -27,15 +28,7 @@ def test_api_imports_before_the_apps_are_ready() -> None:
         "assert not django.apps.apps.ready; "
         "print(auth_tokens.api.DEFAULT_RETRY_AFTER)"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_python("-c", code, env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "30.0"
 

@@ -1,10 +1,13 @@
-"""get_access_token() and friends against the simulator: refresh, login fallback, 401, 429."""
+"""auth_tokens/services.py: get_access_token() and friends against the simulator: refresh, login
+fallback, 401, 429, and bounded waits for the row lock."""
 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
+import psycopg
 import pytest
 from cryptography.fernet import Fernet
 from django.utils import timezone
@@ -19,6 +22,7 @@ from auth_tokens.errors import (
     CredentialsBlocked,
     CredentialsRejected,
     TokenConfigurationError,
+    TokenLockTimeout,
 )
 from auth_tokens.models import RingCentralToken
 from auth_tokens.services import (
@@ -30,6 +34,7 @@ from auth_tokens.services import (
     revoke_tokens,
 )
 from ringcentral_sim.config import default_client
+from tests.support.processes import shared_database_url
 
 pytestmark = pytest.mark.django_db
 PHONE_NUMBERS = "/restapi/v1.0/account/~/extension/~/phone-number"
@@ -365,3 +370,37 @@ def test_no_token_reaches_logs_reprs_or_exception_text(rc_settings, simulator, c
     for text in texts:
         for secret in [*seen, "sim-password", "not-the-password", "sim-client-secret"]:
             assert secret not in text
+
+
+# -- the row lock: bounded waits (another connection holds the lock) -----------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_process_holding_the_lock_too_long_makes_others_give_up_cleanly(rc_settings, simulator):
+    rc_settings.RINGCENTRAL_HTTP_TIMEOUT = 0.1  # the lock wait is 4 HTTP timeouts + 5 s
+    get_access_token()
+    RingCentralToken.objects.update(access_expires_at=timezone.now() - timedelta(seconds=1))
+    before = simulator.counters()["token_requests"]
+    # Another process stuck in the middle of a renewal, holding the row lock.
+    with psycopg.connect(shared_database_url()) as holder:
+        holder.execute("SELECT id FROM auth_tokens_ringcentraltoken FOR UPDATE")
+        with pytest.raises(TokenLockTimeout):
+            get_access_token()
+    assert simulator.counters()["token_requests"] == before  # it did not race the holder
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_throttled_caller_fails_fast_without_waiting_for_the_lock(rc_settings, simulator):
+    rc_settings.RINGCENTRAL_HTTP_TIMEOUT = 0.1
+    get_access_token()
+    RingCentralToken.objects.update(
+        access_expires_at=timezone.now() - timedelta(seconds=1),
+        throttled_until=timezone.now() + timedelta(seconds=30),
+    )
+    with psycopg.connect(shared_database_url()) as holder:
+        holder.execute("SELECT id FROM auth_tokens_ringcentraltoken FOR UPDATE")
+        started = time.monotonic()
+        with pytest.raises(AuthThrottled):
+            get_access_token()
+    # Well under the lock timeout (4 HTTP timeouts + 5 s): the throttle was read, not waited on.
+    assert time.monotonic() - started < 2

@@ -1,4 +1,4 @@
-"""Fault injection: 503s, latency, and the ambiguous processed-then-dropped answer."""
+"""ringcentral_sim/faults.py: 503s, latency, and the ambiguous processed-then-dropped answer."""
 
 from __future__ import annotations
 

@@ -1,8 +1,12 @@
-"""The token endpoint: grants, rotation, expiry, revocation, session limits, client errors."""
+"""ringcentral_sim/oauth.py: the token endpoint (grants, rotation, expiry, revocation, session
+limits, client errors), and catching a refresh race: the whole reason the simulator exists."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+import requests
 
 from ringcentral_sim import SimulatorControl
 from ringcentral_sim.config import default_client
@@ -243,9 +247,6 @@ def test_password_grant_is_allowed_by_default(simulator):
     assert simulator.config()["password_grant_allowed"] is True
 
 
-# -- refresh grace: about 10 s once the new access token is used, up to 60 min if never ------
-
-
 def _rotate(rc: RcHttp) -> tuple[dict, dict]:
     first = rc.login_tokens()
     answer = rc.refresh(first["refresh_token"])
@@ -301,9 +302,64 @@ def test_zero_grace_makes_every_reuse_fail_at_once(rc, simulator, settings):
     assert simulator.counters()["refresh_token_reuse"] == 1
 
 
-def test_settings_refuse_a_bool_for_a_number_and_a_number_for_a_switch(simulator):
-    with pytest.raises(ValueError, match="strict_store_dates must be a bool"):
-        simulator.configure(strict_store_dates=1)
-    with pytest.raises(ValueError, match="store_list_lag_seconds must be a float"):
-        simulator.configure(store_list_lag_seconds=True)
-    assert simulator.configure(store_list_lag_seconds=3)["store_list_lag_seconds"] == 3
+# -- a refresh race ----------------------------------------------------------------------------
+
+
+WORKERS = 8
+
+
+def _refresh_all_at_once(rc: RcHttp, refresh_token: str, lock: threading.Lock | None) -> list:
+    """Each thread refreshes the token it was given, the way an unsynchronized worker does."""
+    barrier = threading.Barrier(WORKERS)
+    answers: list[requests.Response] = []
+    shared = {"refresh_token": refresh_token}
+
+    def worker() -> None:
+        http = requests.Session()
+        barrier.wait()
+        if lock is None:
+            answers.append(rc.refresh(refresh_token, http))
+            return
+        with lock:  # what a correct client does: one refresher, the others reuse its result
+            answer = rc.refresh(shared["refresh_token"], http)
+            shared["refresh_token"] = answer.json().get("refresh_token", shared["refresh_token"])
+            answers.append(answer)
+
+    threads = [threading.Thread(target=worker) for _ in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return answers
+
+
+def test_naive_concurrent_refreshers_are_detected(rc, simulator):
+    simulator.configure(
+        refresh_grace_seconds=0, rate_limits={"Auth": 100, "Medium": 40, "Light": 50, "Heavy": 10}
+    )
+    tokens = rc.login_tokens()
+    answers = _refresh_all_at_once(rc, tokens["refresh_token"], lock=None)
+    assert len(answers) == WORKERS
+    assert sum(a.status_code == 200 for a in answers) == 1
+    assert sorted(error_code(a) for a in answers if a.status_code != 200) == ["OAU-213"] * 7
+    assert simulator.counters()["refresh_token_reuse"] == WORKERS - 1
+
+
+def test_naive_refreshers_are_detected_even_when_grace_hides_the_failure(rc, simulator):
+    simulator.configure(
+        refresh_grace_seconds=10, rate_limits={"Auth": 100, "Medium": 40, "Light": 50, "Heavy": 10}
+    )
+    tokens = rc.login_tokens()
+    answers = _refresh_all_at_once(rc, tokens["refresh_token"], lock=None)
+    assert all(a.status_code == 200 for a in answers)
+    assert simulator.counters()["refresh_token_reuse"] == WORKERS - 1
+
+
+def test_serialized_refreshers_reuse_nothing(rc, simulator):
+    simulator.configure(
+        refresh_grace_seconds=0, rate_limits={"Auth": 100, "Medium": 40, "Light": 50, "Heavy": 10}
+    )
+    tokens = rc.login_tokens()
+    answers = _refresh_all_at_once(rc, tokens["refresh_token"], lock=threading.Lock())
+    assert all(a.status_code == 200 for a in answers)
+    assert simulator.counters()["refresh_token_reuse"] == 0

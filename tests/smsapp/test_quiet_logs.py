@@ -1,4 +1,5 @@
-"""Housekeeping that found nothing to do stays out of the INFO log; everything else stays in."""
+"""smsapp/quiet_logs.py: housekeeping that found nothing to do stays out of the INFO log;
+everything else stays in."""
 
 from __future__ import annotations
 

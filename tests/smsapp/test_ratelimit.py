@@ -1,5 +1,7 @@
-"""The fleet limiter's window logic, against Redis: RingCentral's own window, ours, and when a
-slot frees."""
+"""smsapp/ratelimit.py: the fleet limiter. Its windows are a Lua script run by Redis (on Redis's
+clock, so every machine agrees), so they are tested against Redis db 15: RingCentral's own
+window, ours, when a slot frees, the fleet-wide pause. What it does without asking Redis is
+tested without one."""
 
 from __future__ import annotations
 
@@ -10,14 +12,19 @@ import redis
 
 from smsapp.ratelimit import FleetRateLimiter
 
+NOTHING_LISTENS = "redis://127.0.0.1:1/15"
+
 
 @pytest.fixture
-def fresh(settings):
-    settings.REDIS_URL = settings.CELERY_BROKER_URL
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    client.flushdb()
-    yield client
-    client.flushdb()
+def fresh(clean_redis):
+    """Redis db 15, empty: no window, no pause, nothing learnt from RingCentral yet."""
+    return clean_redis
+
+
+@pytest.fixture
+def no_redis(settings):
+    """REDIS_URL where nothing listens: any command the limiter sent would fail."""
+    settings.REDIS_URL = NOTHING_LISTENS
 
 
 def _headers(limit: int, window: int, remaining: int) -> dict[str, str]:
@@ -92,3 +99,60 @@ def test_remaining_zero_pauses_only_when_someone_else_spent_the_budget(fresh):
     fresh.delete("smsapp:ratelimit:Medium:window")
     limiter.observe(_headers(limit=3, window=10, remaining=0))  # not ours: hold back
     assert fresh.get("smsapp:ratelimit:Medium:paused-until") is not None
+
+
+def test_a_pause_never_shortens_a_longer_one_and_holds_back_every_send(fresh):
+    limiter = FleetRateLimiter("Medium", 40)
+    assert limiter.pause(120) == pytest.approx(120)
+    # Far more than 10 s, however slow this machine: the longer pause is still in force.
+    assert 60 < limiter.pause(10) <= 120
+    assert 60 < FleetRateLimiter("Medium", 40).acquire() <= 120  # another worker waits too
+
+
+def test_each_group_is_paced_and_paused_on_its_own(fresh):
+    FleetRateLimiter("Medium", 40).pause(60)
+    assert FleetRateLimiter("Light", 0).acquire() == 0.0  # status reads go on meanwhile
+
+
+def test_a_429s_own_headers_leave_the_pause_to_its_retry_after(fresh):
+    # Remaining is 0 on a 429 as well; the caller pauses for Retry-After, not for a window.
+    limiter = FleetRateLimiter("Medium", 0)
+    limiter.observe(_headers(limit=3, window=10, remaining=0), throttled=True)
+    assert fresh.get("smsapp:ratelimit:Medium:paused-until") is None
+
+
+def test_reset_forgets_the_window_the_pause_and_ringcentrals_limits(fresh):
+    limiter = FleetRateLimiter("Medium", 2)
+    limiter.observe(_headers(limit=2, window=60, remaining=1))
+    _take(limiter, 2)
+    limiter.pause(60)
+    limiter.reset()
+    assert fresh.keys("smsapp:ratelimit:Medium:*") == []
+    assert limiter.acquire() == 0.0
+
+
+# -- without Redis: what the limiter does without asking it ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # an answer without X-Rate-Limit-* (an error page from a proxy)
+        {"X-Rate-Limit-Limit": "40"},  # Remaining missing
+        {"X-Rate-Limit-Limit": "forty", "X-Rate-Limit-Remaining": "3"},
+        {"X-Rate-Limit-Limit": "40", "X-Rate-Limit-Remaining": "3", "X-Rate-Limit-Window": "1m"},
+    ],
+)
+def test_headers_it_cannot_read_are_ignored_without_a_call_to_redis(no_redis, headers):
+    FleetRateLimiter("Medium", 0).observe(headers)  # a call would raise ConnectionError
+
+
+def test_settling_without_a_slot_asks_redis_nothing(no_redis):
+    FleetRateLimiter("Medium", 0).settle()  # no acquire, or one that had to wait
+
+
+def test_without_redis_the_limiter_raises_rather_than_letting_a_send_through(no_redis):
+    # The sending service turns this into "rate limiter unavailable" and sends nothing
+    # (tests/smsapp/services/test_sending.py): never an unpaced send.
+    with pytest.raises(redis.ConnectionError):
+        FleetRateLimiter("Medium", 0).acquire()

@@ -1,0 +1,1 @@
+"""Helpers the tests share (subprocesses, command output, pages, texts): not tests themselves."""
