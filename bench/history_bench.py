@@ -41,11 +41,12 @@ def fill(rows: int) -> None:
     from django.utils import timezone
 
     from smsapp.models import Message, MessageEvent
+    from smsapp.permissions import STAFF_SENDERS_GROUP
 
     users = []
     for n in range(20):
         user, _ = get_user_model().objects.get_or_create(username=f"sender{n}")
-        user.groups.add(Group.objects.get(name="Staff senders"))
+        user.groups.add(Group.objects.get(name=STAFF_SENDERS_GROUP))
         users.append(user)
     now = timezone.now()
     span = timedelta(days=730).total_seconds()

@@ -12,6 +12,7 @@ from django.db.models import DateTimeField, F, Q, Value
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
+from auth_tokens.api import DEFAULT_RETRY_AFTER
 from smsapp.backends import get_backend
 from smsapp.backends.base import OnFailure, OutgoingSms, SmsError
 from smsapp.models import Message
@@ -29,10 +30,8 @@ UNCERTAIN_GIVE_UP = timedelta(days=1)
 # Margin around an attempt's window when searching the store: our clock and RingCentral's may
 # differ, and creationTime is RingCentral's.
 CLOCK_MARGIN = timedelta(minutes=2)
-# For a backend that does not say when to try again: a throttled attempt waits this long
-# (RingCentral's advice for a 429 without Retry-After, docs/ringcentral.md#rate-limits), and a
-# held one looks again this often.
-WAIT_WITHOUT_RETRY_AFTER = 30.0
+# A text held for a person (the login, the settings) whose error did not say when to look
+# again: a blocked login or missing setting is not fixed in seconds.
 HOLD_RECHECK_SECONDS = 60.0
 
 
@@ -292,8 +291,10 @@ def _retry(message: Message, error: SmsError, now: datetime, holder: str) -> str
 
 
 def _wait(message: Message, error: SmsError, now: datetime, holder: str) -> str:
-    # Not processed by RingCentral: no attempt used. A little jitter spreads the restart.
-    wait = timedelta(seconds=(error.retry_after or WAIT_WITHOUT_RETRY_AFTER) + random.uniform(0, 2))
+    # Not processed by RingCentral: no attempt used. A little jitter spreads the restart. A
+    # backend that did not say how long waits DEFAULT_RETRY_AFTER, RingCentral's advice for a
+    # 429 without Retry-After (docs/ringcentral.md#rate-limits), defined once in auth_tokens.
+    wait = timedelta(seconds=(error.retry_after or DEFAULT_RETRY_AFTER) + random.uniform(0, 2))
     _requeue(
         message,
         holder,
