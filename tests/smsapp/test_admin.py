@@ -257,6 +257,18 @@ def test_admin_list_says_about_when_estimated_and_filters_by_who_sent(
     assert "boss" not in choices
 
 
+@pytest.mark.parametrize("typed", ["²", "99999999999999999999", "ann"])
+def test_a_created_by_filter_that_names_no_one_shows_every_text(
+    admin_client_logged_in, django_user_model, typed
+):
+    # Someone created texts: a filter with no choices is never applied at all.
+    add_texts(3, by=django_user_model.objects.create(username="ann"))
+    url = reverse("admin:smsapp_message_changelist")
+    response = admin_client_logged_in.get(url, {"created_by__id__exact": typed})
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 3
+
+
 def test_admin_search_conditions_each_use_their_index():
     add_texts(200)
     analyze()
