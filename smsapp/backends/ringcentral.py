@@ -82,7 +82,7 @@ class RingCentralBackend(BaseSmsBackend):
             "to": [{"phoneNumber": sms.to_number}],
             "text": sms.text,
         }
-        response = self._call(limiter, "POST", SMS_PATH, json=body, sends=True)
+        response = ringcentral_call(limiter, "POST", SMS_PATH, json=body, sends=True)
         if response.status_code == 200:
             return str(response.json()["id"])
         code = error_code(response)
@@ -118,7 +118,7 @@ class RingCentralBackend(BaseSmsBackend):
         path = STORE_PATH
         records: list[dict[str, Any]] = []
         for _ in range(MAX_STORE_PAGES):
-            response = self._call(store_limiter(), "GET", path, params=params)
+            response = ringcentral_call(store_limiter(), "GET", path, params=params)
             if response.status_code != 200:
                 code = error_code(response)
                 raise TransientSmsError(
@@ -138,7 +138,9 @@ class RingCentralBackend(BaseSmsBackend):
         return matching_records(records, sms)
 
     def delivery(self, provider_message_id: str) -> Delivery:
-        response = self._call(delivery_poll_limiter(), "GET", f"{STORE_PATH}/{provider_message_id}")
+        response = ringcentral_call(
+            delivery_poll_limiter(), "GET", f"{STORE_PATH}/{provider_message_id}"
+        )
         if response.status_code != 200:
             raise TransientSmsError(f"could not read the status (HTTP {response.status_code})")
         record = response.json()
@@ -154,74 +156,78 @@ class RingCentralBackend(BaseSmsBackend):
             return Delivery("failed", code or status)
         return Delivery("pending")  # Queued or Sent: no receipt yet
 
-    def _call(
-        self,
-        limiter: FleetRateLimiter,
-        method: str,
-        path: str,
-        *,
-        sends: bool = False,
-        **kwargs: Any,
-    ) -> requests.Response:
-        try:
-            wait = limiter.acquire()
-        except redis.RedisError as error:
-            # Without the shared limiter the fleet could storm RingCentral: nothing is sent.
-            detail = describe(error)
-            logger.warning("fleet rate limiter unavailable, nothing sent: %s", detail)
-            raise TransientSmsError(f"rate limiter unavailable ({detail})") from error
-        if wait > 0:
-            raise RateLimitedSmsError(
-                f"holding back for the fleet-wide {limiter.group} rate limit", retry_after=wait
-            )
-        try:
-            response = ringcentral_request(method, path, **kwargs)
-        except ImproperlyConfigured as error:
-            # Checked before RingCentralAuthError: auth_tokens' TokenConfigurationError (a
-            # credential setting missing) is both, and no login can fix it, only an admin.
-            # Its text names the settings, never their values.
-            raise ConfigurationSmsError(str(error), retry_after=AUTH_RECHECK_SECONDS) from error
-        except RingCentralAuthError as error:
-            # auth_tokens' errors say what happened and what to do, never with a secret.
-            raise AuthWaitSmsError(
-                str(error),
-                code=error.code or type(error).__name__,
-                retry_after=getattr(error, "retry_after", None) or AUTH_RECHECK_SECONDS,
-            ) from error
-        except _UNUSABLE_URL as error:
-            # Raised before any connection: nothing left, and no retry can help until an
-            # admin fixes the setting. Not an "uncertain" send: it certainly did not go out.
-            # Only the class name: the message is the URL itself, which could hold a password
-            # that no URL parser recognised as one.
-            raise ConfigurationSmsError(
-                "RINGCENTRAL_SERVER_URL is not a usable http(s) URL "
-                f"({_name(error)}): a configuration problem an admin must fix",
-                retry_after=AUTH_RECHECK_SECONDS,
-            ) from error
-        except requests.RequestException as error:
-            detail = describe(error)
-            logger.warning("RingCentral %s %s failed: %s", method, path.partition("?")[0], detail)
-            if not sends or _never_left(error):
-                raise TransientSmsError(f"could not reach RingCentral ({detail})") from error
-            raise AmbiguousSmsError(
-                f"no answer from RingCentral after sending ({detail}): it may have gone out"
-            ) from error
-        finally:
-            # Date the slot from the answer: RingCentral counted it on arrival, before now.
-            with contextlib.suppress(redis.RedisError):
-                limiter.settle()
-        limiter.observe(response.headers, throttled=response.status_code == 429)
-        if response.status_code == 429:
-            wait = retry_after(response, DEFAULT_RETRY_AFTER) or DEFAULT_RETRY_AFTER
-            # The whole fleet stops: a request during the penalty would restart it.
-            paused = limiter.pause(wait)
-            raise RateLimitedSmsError(
-                f"RingCentral rate limit ({error_code(response) or '429'}): the fleet waits "
-                f"{paused:.0f} s",
-                code=error_code(response) or "HTTP-429",
-                retry_after=paused,
-            )
-        return response
+
+def ringcentral_call(
+    limiter: FleetRateLimiter,
+    method: str,
+    path: str,
+    *,
+    sends: bool = False,
+    **kwargs: Any,
+) -> requests.Response:
+    """One request to RingCentral through the fleet's shared limiter for its group, with every
+    failure mapped to an SmsError: what the sending path and every other reader of the API
+    (message sync, subscriptions, consents) need alike. `sends` marks a request that could
+    send a text, whose lost answer is ambiguous rather than transient."""
+    try:
+        wait = limiter.acquire()
+    except redis.RedisError as error:
+        # Without the shared limiter the fleet could storm RingCentral: nothing is sent.
+        detail = describe(error)
+        logger.warning("fleet rate limiter unavailable, nothing sent: %s", detail)
+        raise TransientSmsError(f"rate limiter unavailable ({detail})") from error
+    if wait > 0:
+        raise RateLimitedSmsError(
+            f"holding back for the fleet-wide {limiter.group} rate limit", retry_after=wait
+        )
+    try:
+        response = ringcentral_request(method, path, **kwargs)
+    except ImproperlyConfigured as error:
+        # Checked before RingCentralAuthError: auth_tokens' TokenConfigurationError (a
+        # credential setting missing) is both, and no login can fix it, only an admin.
+        # Its text names the settings, never their values.
+        raise ConfigurationSmsError(str(error), retry_after=AUTH_RECHECK_SECONDS) from error
+    except RingCentralAuthError as error:
+        # auth_tokens' errors say what happened and what to do, never with a secret.
+        raise AuthWaitSmsError(
+            str(error),
+            code=error.code or type(error).__name__,
+            retry_after=getattr(error, "retry_after", None) or AUTH_RECHECK_SECONDS,
+        ) from error
+    except _UNUSABLE_URL as error:
+        # Raised before any connection: nothing left, and no retry can help until an
+        # admin fixes the setting. Not an "uncertain" send: it certainly did not go out.
+        # Only the class name: the message is the URL itself, which could hold a password
+        # that no URL parser recognised as one.
+        raise ConfigurationSmsError(
+            "RINGCENTRAL_SERVER_URL is not a usable http(s) URL "
+            f"({_name(error)}): a configuration problem an admin must fix",
+            retry_after=AUTH_RECHECK_SECONDS,
+        ) from error
+    except requests.RequestException as error:
+        detail = describe(error)
+        logger.warning("RingCentral %s %s failed: %s", method, path.partition("?")[0], detail)
+        if not sends or _never_left(error):
+            raise TransientSmsError(f"could not reach RingCentral ({detail})") from error
+        raise AmbiguousSmsError(
+            f"no answer from RingCentral after sending ({detail}): it may have gone out"
+        ) from error
+    finally:
+        # Date the slot from the answer: RingCentral counted it on arrival, before now.
+        with contextlib.suppress(redis.RedisError):
+            limiter.settle()
+    limiter.observe(response.headers, throttled=response.status_code == 429)
+    if response.status_code == 429:
+        wait = retry_after(response, DEFAULT_RETRY_AFTER) or DEFAULT_RETRY_AFTER
+        # The whole fleet stops: a request during the penalty would restart it.
+        paused = limiter.pause(wait)
+        raise RateLimitedSmsError(
+            f"RingCentral rate limit ({error_code(response) or '429'}): the fleet waits "
+            f"{paused:.0f} s",
+            code=error_code(response) or "HTTP-429",
+            retry_after=paused,
+        )
+    return response
 
 
 def store_time(moment: datetime) -> str:
