@@ -40,8 +40,9 @@ def build_config(args: argparse.Namespace) -> SimConfig:
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m ringcentral_sim",
-        description="A local RingCentral REST API simulator. Inbox page at /, control API "
-        "at /_sim/ (config, counters, faults, clock, reset, revoke-all).",
+        description="A local RingCentral REST API simulator. Inbox page at / (text the app "
+        "from there), control API at /_sim/ (config, counters, faults, clock, reset, "
+        "revoke-all, inbound, webhook-deliveries, subscriptions, sync/reset, opt-outs).",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)

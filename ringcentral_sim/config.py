@@ -158,6 +158,28 @@ class SimConfig:
     # dateFrom/dateTo only in the documented form (UTC, "Z", milliseconds optional), else 400
     # CMN-101. False accepts any ISO 8601 form, a zone-less one read as UTC.
     strict_store_dates: bool = True
+    # Message sync (docs/simulator.md#message-sync): an ISync returns what changed since the
+    # previous syncTime minus this overlap, so a record can come twice (dedupe by id).
+    sync_overlap_seconds: float = 5.0
+    # A syncToken older than this answers 400 MSG-333; 0 keeps tokens until a reset or
+    # POST /_sim/sync/reset (how long real ones last is not documented).
+    sync_token_ttl_seconds: float = 0.0
+    # Webhook subscriptions (docs/simulator.md#webhook-subscriptions). The validation request
+    # and every notification must be answered within this many seconds (the guide says 3000 ms).
+    webhook_timeout_seconds: float = 3.0
+    # The header a notification carries the subscription's verificationToken in. The reference
+    # says "Verification-Token"; some guide pages say "Validation-Token": the app takes either.
+    webhook_token_header: str = "Verification-Token"
+    # A failed notification (non-2xx, timeout, refused) is tried again this many times, this
+    # far apart. Retries are not documented: our reading.
+    webhook_retries: int = 1
+    webhook_retry_delay_seconds: float = 1.0
+    # This many failed attempts in a row make the subscription "Blacklisted" for good.
+    webhook_failures_to_blacklist: int = 3
+    # The SMS consents API (v2). False: both endpoints answer 403 with consents_denied_code,
+    # "CMN-401" (the app lacks the permission) or "CMN-408" (the user does).
+    consents_allowed: bool = True
+    consents_denied_code: str = "CMN-401"
 
     def to_dict(self) -> dict[str, Any]:
         return copy.deepcopy(dataclasses.asdict(self))

@@ -20,6 +20,7 @@ class ApiError(Exception):
         *,
         oauth_error: str | None = None,
         parameter: str | None = None,
+        permission: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(f"{status} {code}: {message}")
@@ -28,12 +29,16 @@ class ApiError(Exception):
         self.message = message
         self.oauth_error = oauth_error
         self.parameter = parameter
+        # A missing permission is named in `permissionName` (CMN-401/CMN-408 answers).
+        self.permission = permission
         self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
         detail: dict[str, Any] = {"errorCode": self.code, "message": self.message}
         if self.parameter:
             detail["parameterName"] = self.parameter
+        if self.permission:
+            detail["permissionName"] = self.permission
         if self.oauth_error:
             return {
                 "error": self.oauth_error,

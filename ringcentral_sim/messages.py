@@ -32,13 +32,9 @@ LIST_ENUMS: dict[str, frozenset[str]] = {
     "availability": frozenset({"Alive", "Deleted", "Purged"}),
     "readStatus": frozenset({"Read", "Unread"}),
 }
-# What every record the simulator holds is, for those filters: outbound SMS, read, alive.
-RECORD_VALUES = {
-    "direction": "Outbound",
-    "messageType": "SMS",
-    "availability": "Alive",
-    "readStatus": "Read",
-}
+# What every record the simulator holds is for the other filters: an alive SMS. Direction and
+# readStatus come from the record (outbound texts are Read, inbound ones Unread).
+RECORD_VALUES = {"messageType": "SMS", "availability": "Alive"}
 GSM7_BASIC = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
@@ -54,6 +50,32 @@ class StoredMessage:
     to_numbers: list[str]
     text: str
     created_at: float
+    direction: str = "Outbound"
+    # An outbound text to an opted-out pair: RingCentral accepts it, then it ends SendingFailed
+    # with this code instead of reaching Sent (docs/ringcentral.md#opt-out).
+    blocked_code: str | None = None
+
+    @property
+    def our_number(self) -> str:
+        return self.from_number if self.direction == "Outbound" else self.to_numbers[0]
+
+    @property
+    def their_numbers(self) -> list[str]:
+        return self.to_numbers if self.direction == "Outbound" else [self.from_number]
+
+    @property
+    def read_status(self) -> str:
+        # A text we sent is read; one that came in is Unread until someone reads it (the
+        # simulator has no way to mark it read).
+        return "Read" if self.direction == "Outbound" else "Unread"
+
+    def value_of(self, name: str) -> str:
+        """The record's value for a multi-value list filter (LIST_ENUMS)."""
+        if name == "direction":
+            return self.direction
+        if name == "readStatus":
+            return self.read_status
+        return RECORD_VALUES[name]
 
 
 def iso(ts: float) -> str:
@@ -196,6 +218,25 @@ class MessageStore:
         self._arrivals[(tuple(to_numbers), text)] += 1
         return message
 
+    def receive(
+        self, user: dict[str, Any], from_number: str, to_number: str, text: str, *, now: float
+    ) -> StoredMessage:
+        """A text someone sent to one of the user's numbers: an Inbound, Received record."""
+        message = StoredMessage(
+            next(self._ids),
+            user_owner(user),
+            from_number,
+            [to_number],
+            text,
+            now,
+            direction="Inbound",
+        )
+        self.messages.append(message)
+        return message
+
+    def outbound(self) -> list[StoredMessage]:
+        return [m for m in self.messages if m.direction == "Outbound"]
+
     def get(self, user: dict[str, Any], message_id: int) -> StoredMessage:
         for message in self.messages:
             if message.id == message_id and message.owner == user_owner(user):
@@ -213,7 +254,7 @@ class MessageStore:
             if m.owner == user_owner(user)
             and m.created_at + lag <= now
             and query.date_from <= m.created_at <= query.date_to
-            and all(RECORD_VALUES[name] in wanted for name, wanted in query.filters.items())
+            and all(m.value_of(name) in wanted for name, wanted in query.filters.items())
             and (query.phone_digits is None or _has_number(m, query.phone_digits))
         ]
         return sorted(found, key=lambda m: (m.created_at, m.id), reverse=True)
@@ -277,11 +318,15 @@ def status_at(
 ) -> tuple[str, float, str | None]:
     """The status the message has reached by `now`, when it reached it, and its
     deliveryErrorCode. One recipient that fails decides for the whole record, a sending
-    failure first (GetMessageInfoResponse.messageStatus aggregates the same way)."""
+    failure first (GetMessageInfoResponse.messageStatus aggregates the same way). The time is
+    the record's lastModifiedTime: it moves with every status change, which message-sync's
+    ISync relies on. An inbound text is Received from the start and never changes."""
+    if message.direction == "Inbound":
+        return "Received", message.created_at, None
     age = now - message.created_at
     sent_at = message.created_at + config.sent_after_seconds
     if age >= config.sent_after_seconds:
-        code = _code_for(message.to_numbers, config.sending_failed_numbers)
+        code = message.blocked_code or _code_for(message.to_numbers, config.sending_failed_numbers)
         if code:  # never handed to a carrier: Queued -> SendingFailed
             return "SendingFailed", sent_at, code
     if age >= config.delivered_after_seconds:
@@ -313,27 +358,52 @@ def render(
     def number(value: str) -> str:
         return value.removeprefix("+") if plain else value
 
+    uri = f"{base_url}/restapi/v1.0/account/~/extension/~/message-store/{message.id}"
+    conversation = conversation_id(message)
     record: dict[str, Any] = {
         "id": message.id,
-        "uri": f"{base_url}/restapi/v1.0/account/~/extension/~/message-store/{message.id}",
+        "uri": uri,
         "type": "SMS",
-        "direction": "Outbound",
+        "direction": message.direction,
         "messageStatus": status,
-        "readStatus": "Read",
+        "readStatus": message.read_status,
         "priority": "Normal",
         "availability": "Alive",
         "from": {"phoneNumber": number(message.from_number)},
         "to": [{"phoneNumber": number(n)} for n in message.to_numbers],
         "subject": message.text,
+        # The text is also an attachment (GetMessageInfoResponse.subject: "It replicates
+        # message text which is also returned as an attachment"; MessageAttachmentInfo).
+        "attachments": [attachment(message, uri)],
         "creationTime": iso(message.created_at),
         "lastModifiedTime": iso(changed_at),
-        "conversation": {"id": str(zlib.crc32(",".join(message.to_numbers).encode()))},
-        "smsSendingAttemptsCount": 1,
-        "segmentCount": segment_count(message.text),
+        "conversation": {
+            "id": conversation,
+            "uri": f"{base_url}/restapi/v1.0/conversation/{conversation}",
+        },
     }
+    if message.direction == "Outbound":
+        record["smsSendingAttemptsCount"] = 1
+        record["segmentCount"] = segment_count(message.text)
     if status == "Delivered":
         # Set only when the carrier sent a receipt (GetMessageInfoResponse.smsDeliveryTime).
         record["smsDeliveryTime"] = iso(changed_at)
     if error_code:
         record["deliveryErrorCode"] = error_code
     return record
+
+
+def conversation_id(message: StoredMessage) -> str:
+    """One id per (our number, their numbers), whichever way the text went: a reply lands in
+    the conversation of the text it answers (ConversationInfo.id, a string)."""
+    key = f"{message.our_number}|{','.join(sorted(message.their_numbers))}"
+    return str(zlib.crc32(key.encode()))
+
+
+def attachment(message: StoredMessage, uri: str) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "uri": f"{uri}/content/{message.id}",
+        "type": "Text",
+        "contentType": "text/plain",
+    }

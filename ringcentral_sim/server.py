@@ -36,6 +36,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PUT(self) -> None:
         self._dispatch()
 
+    def do_PATCH(self) -> None:
+        # The v2 consents API updates with PATCH (UpdateOptRecordList).
+        self._dispatch()
+
     def _dispatch(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""

@@ -12,13 +12,22 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
-from ringcentral_sim import inbox
+from ringcentral_sim import inbox, webhooks
 from ringcentral_sim.config import SimConfig
+from ringcentral_sim.consents import OPTED_OUT_CODE, Consents, keyword_status, permission_denied
 from ringcentral_sim.errors import ApiError
 from ringcentral_sim.faults import Fault, FaultPlan
-from ringcentral_sim.messages import MessageStore, StoreQuery, paging_of, render
+from ringcentral_sim.messages import (
+    E164,
+    MessageStore,
+    StoredMessage,
+    StoreQuery,
+    iso,
+    paging_of,
+    render,
+)
 from ringcentral_sim.oauth import (
     JWT_GRANT,
     Session,
@@ -28,11 +37,19 @@ from ringcentral_sim.oauth import (
     user_key,
 )
 from ringcentral_sim.ratelimit import RateDecision, RateLimiter
+from ringcentral_sim.sync import SyncTokens, sync
+from ringcentral_sim.webhooks import Subscription, Webhooks
 
 GRANT_NAMES = {"password": "password", JWT_GRANT: "jwt", "refresh_token": "refresh_token"}
 # Retry-After of an injected 429 that names none: the default penalty window.
 DEFAULT_FAULT_RETRY_AFTER = 60
 EXTENSION_PATH = r"^/restapi/v1\.0/account/(?P<account>[^/]+)/extension/(?P<extension>[^/]+)"
+SUBSCRIPTION_PATH = r"^/restapi/v1\.0/subscription"
+CONSENTS_PATH = r"^/restapi/v2/accounts/(?P<account>[^/]+)/sms/consents"
+# The inbox's reply forms post here: the one control path that takes a form body.
+INBOX_REPLY_PATH = "/_sim/inbox/reply"
+# How many times one inbound text may be notified to each subscription (/_sim/inbound).
+MAX_DELIVERIES = 10
 
 
 @dataclass
@@ -135,7 +152,30 @@ class Simulator:
                 "Light",
                 self._get_message,
             ),
+            ("GET", re.compile(EXTENSION_PATH + r"/message-sync$"), "Light", self._message_sync),
             ("GET", re.compile(EXTENSION_PATH + r"/phone-number$"), "Light", self._phone_numbers),
+            ("POST", re.compile(SUBSCRIPTION_PATH + r"$"), "Medium", self._create_subscription),
+            ("GET", re.compile(SUBSCRIPTION_PATH + r"$"), "Light", self._list_subscriptions),
+            (
+                "GET",
+                re.compile(SUBSCRIPTION_PATH + r"/(?P<id>[^/]+)$"),
+                "Light",
+                self._get_subscription,
+            ),
+            (
+                "POST",
+                re.compile(SUBSCRIPTION_PATH + r"/(?P<id>[^/]+)/renew$"),
+                "Light",
+                self._renew_subscription,
+            ),
+            (
+                "DELETE",
+                re.compile(SUBSCRIPTION_PATH + r"/(?P<id>[^/]+)$"),
+                "Medium",
+                self._delete_subscription,
+            ),
+            ("PATCH", re.compile(CONSENTS_PATH + r"$"), "Light", self._patch_consents),
+            ("POST", re.compile(CONSENTS_PATH + r"/search$"), "Light", self._search_consents),
             ("GET", re.compile(EXTENSION_PATH + r"$"), "Light", self._extension_info),
             ("GET", re.compile(r"^/restapi/v1\.0/?$"), None, self._api_version),
             ("GET", re.compile(r"^/$"), None, self._inbox_page),
@@ -149,7 +189,16 @@ class Simulator:
             ("DELETE", re.compile(r"^/_sim/faults$"), None, self._clear_faults),
             ("GET", re.compile(r"^/_sim/messages$"), None, self._all_messages),
             ("GET", re.compile(r"^/_sim/sessions$"), None, self._sessions),
+            ("POST", re.compile(r"^/_sim/inbound$"), None, self._inbound),
+            ("POST", re.compile("^" + re.escape(INBOX_REPLY_PATH) + "$"), None, self._inbox_reply),
+            ("GET", re.compile(r"^/_sim/webhook-deliveries$"), None, self._webhook_deliveries),
+            ("GET", re.compile(r"^/_sim/subscriptions$"), None, self._all_subscriptions),
+            ("POST", re.compile(r"^/_sim/sync/reset$"), None, self._sync_reset),
+            ("GET", re.compile(r"^/_sim/opt-outs$"), None, self._opt_outs),
         ]
+        # Handlers that take the lock themselves: creating a subscription calls the app's
+        # webhook (up to webhook_timeout_seconds), and the app may call the simulator meanwhile.
+        self._self_locking: set[Handler] = {self._create_subscription}
 
     # -- entry point ----------------------------------------------------------------------
 
@@ -187,9 +236,14 @@ class Simulator:
             return Response(0, drop=True)
         if delay:
             time.sleep(delay)  # outside the lock: other requests go on meanwhile
-        with self._lock:
-            self._counters.requests[group] += 1
+        if handler in self._self_locking:
+            with self._lock:
+                self._counters.requests[group] += 1
             response = self._guarded(handler, request, params)
+        else:
+            with self._lock:
+                self._counters.requests[group] += 1
+                response = self._guarded(handler, request, params)
         if fault and fault.kind == "drop":
             response.drop = True
         if fault and fault.kind == "delay_after":
@@ -259,7 +313,8 @@ class Simulator:
             ("account", session.user["account_id"]),
             ("extension", session.user["extension_id"]),
         ):
-            if params[name] not in ("~", own):
+            # Subscription paths name neither; v2 consents paths name the account only.
+            if name in params and params[name] not in ("~", own):
                 raise ApiError(404, "CMN-102", f"Resource for parameter [{name}Id] is not found")
         decision = self._limit(f"{session.client_id}/{session.user_key}", group)
         return session, decision
@@ -393,6 +448,12 @@ class Simulator:
         except ApiError as error:
             error.headers.update(decision.headers())
             raise
+        account = session.user["account_id"]
+        if any(
+            self._consents.blocking(account, message.from_number, n) for n in message.to_numbers
+        ):
+            # Accepted all the same, then SendingFailed (docs/ringcentral.md#opt-out).
+            message.blocked_code = OPTED_OUT_CODE
         record = render(self.config, message, base_url=request.base_url, now=self.now())
         return Response.of_json(200, record, decision.headers())
 
@@ -452,6 +513,201 @@ class Simulator:
         }
         return Response.of_json(200, info, decision.headers())
 
+    def _message_sync(self, request: Request, params: dict[str, str]) -> Response:
+        session, decision = self._api_session(request, params, "Light")
+        try:
+            answer = sync(
+                self.config,
+                self._messages,
+                self._sync_tokens,
+                session.user,
+                request.values,
+                now=self.now(),
+                base_url=request.base_url,
+            )
+        except ApiError as error:
+            error.headers.update(decision.headers())
+            raise
+        return Response.of_json(200, answer, decision.headers())
+
+    # -- subscriptions (WebHook) ------------------------------------------------------------
+
+    def _create_subscription(self, request: Request, params: dict[str, str]) -> Response:
+        """Self-locking (see _self_locking): checks under the lock, the validation request
+        to the webhook outside it, then the new subscription under it again."""
+        with self._lock:
+            session, decision = self._api_session(request, params, "Medium")
+            try:
+                filters, address, token, expires_in = webhooks.parse_create(
+                    request.json(), session.user
+                )
+                self._webhooks.check_room(session.client_id, session.user_key, self.now())
+            except ApiError as error:
+                error.headers.update(decision.headers())
+                raise
+            hooks, timeout = self._webhooks, self.config.webhook_timeout_seconds
+        # The guide: before answering, RingCentral POSTs an empty body with a Validation-Token
+        # header, and the webhook must answer 200 within 3 s with the same header.
+        validation = webhooks.new_validation_token()
+        answer = webhooks.post(address, b"", {"Validation-Token": validation}, timeout=timeout)
+        problem = webhooks.handshake_problem(answer, validation)
+        with self._lock:
+            hooks.log(
+                {
+                    "kind": "validation",
+                    "subscriptionId": None,
+                    "address": address,
+                    "uuid": None,
+                    "messageId": None,
+                    "attempt": 1,
+                    "status": answer.status,
+                    "ok": problem is None,
+                    "error": problem,
+                    "at": iso(self.now()),
+                }
+            )
+            if problem is not None:
+                raise ApiError(400, "SUB-525", problem, headers=decision.headers())
+            now = self.now()
+            subscription = Subscription(
+                id=webhooks.new_subscription_id(),
+                client_id=session.client_id,
+                user_key=session.user_key,
+                account_id=session.user["account_id"],
+                extension_id=session.user["extension_id"],
+                event_filters=filters,
+                address=address,
+                verification_token=token,
+                created_at=now,
+                expires_in=expires_in,
+                expires_at=now + expires_in,
+            )
+            hooks.check_room(session.client_id, session.user_key, now)
+            hooks.add(subscription)
+            info = subscription.info(request.base_url, now)
+        return Response.of_json(200, info, decision.headers())
+
+    def _list_subscriptions(self, request: Request, params: dict[str, str]) -> Response:
+        session, decision = self._api_session(request, params, "Light")
+        now = self.now()
+        records = [
+            s.info(request.base_url, now)
+            for s in self._webhooks.owned(session.client_id, session.user_key, now)
+        ]
+        answer = {"uri": f"{request.base_url}/restapi/v1.0/subscription", "records": records}
+        return Response.of_json(200, answer, decision.headers())
+
+    def _subscription(
+        self, request: Request, params: dict[str, str], group: str
+    ) -> tuple[Session, RateDecision, Subscription]:
+        session, decision = self._api_session(request, params, group)
+        try:
+            found = self._webhooks.find(params["id"], session.client_id, session.user_key)
+        except ApiError as error:
+            error.headers.update(decision.headers())
+            raise
+        return session, decision, found
+
+    def _get_subscription(self, request: Request, params: dict[str, str]) -> Response:
+        _, decision, found = self._subscription(request, params, "Light")
+        now = self.now()
+        if not found.alive(now):
+            # An expired subscription is gone (our reading: it is not listed or found again).
+            raise _subscription_not_found(decision)
+        return Response.of_json(200, found.info(request.base_url, now), decision.headers())
+
+    def _renew_subscription(self, request: Request, params: dict[str, str]) -> Response:
+        _, decision, found = self._subscription(request, params, "Light")
+        now = self.now()
+        if not found.alive(now):
+            # Too late to renew: create a new one (SUB-507, docs/ringcentral.md#inbound-texts).
+            raise ApiError(400, "SUB-507", "Subscription is expired", headers=decision.headers())
+        # A new lifetime of the same length, from now. A Blacklisted subscription stays
+        # Blacklisted (our reading): delete it and create a new one.
+        found.expires_at = now + found.expires_in
+        return Response.of_json(200, found.info(request.base_url, now), decision.headers())
+
+    def _delete_subscription(self, request: Request, params: dict[str, str]) -> Response:
+        _, decision, found = self._subscription(request, params, "Medium")
+        if not found.alive(self.now()):
+            raise _subscription_not_found(decision)
+        found.deleted = True
+        return Response(204, b"", headers=decision.headers())
+
+    # -- SMS consents (v2) ------------------------------------------------------------------
+
+    def _consents_session(
+        self, request: Request, params: dict[str, str]
+    ) -> tuple[Session, RateDecision]:
+        session, decision = self._api_session(request, params, "Light")
+        if not self.config.consents_allowed:
+            error = permission_denied(self.config.consents_denied_code)
+            error.headers.update(decision.headers())
+            raise error
+        return session, decision
+
+    def _patch_consents(self, request: Request, params: dict[str, str]) -> Response:
+        session, decision = self._consents_session(request, params)
+        account = session.user["account_id"]
+        numbers = {
+            n["phoneNumber"]
+            for u in self.config.users
+            if u["account_id"] == account
+            for n in u["phone_numbers"]
+        }
+        try:
+            answer = self._consents.patch(account, numbers, request.json(), now=self.now())
+        except ApiError as error:
+            error.headers.update(decision.headers())
+            raise
+        return Response.of_json(200, answer, decision.headers())
+
+    def _search_consents(self, request: Request, params: dict[str, str]) -> Response:
+        session, decision = self._consents_session(request, params)
+        try:
+            answer = self._consents.search(session.user["account_id"], request.json())
+        except ApiError as error:
+            error.headers.update(decision.headers())
+            raise
+        return Response.of_json(200, answer, decision.headers())
+
+    # -- inbound texts ----------------------------------------------------------------------
+
+    def _receive(
+        self, from_number: Any, text: Any, *, to: Any = None, deliveries: Any = 1
+    ) -> StoredMessage:
+        """Someone texts one of a user's numbers: store it, apply a STOP/START keyword, and
+        notify the user's webhooks in the background. ValueError says what was wrong."""
+        if not isinstance(from_number, str) or not E164.match(from_number):
+            raise ValueError("from must be an E.164 number such as +15551230001")
+        if to is None:
+            to = _default_number(self.config)
+        if not isinstance(to, str) or not E164.match(to):
+            raise ValueError("to must be an E.164 number of one of the simulator's users")
+        user = next(
+            (
+                u
+                for u in self.config.users
+                if any(n["phoneNumber"] == to for n in u["phone_numbers"])
+            ),
+            None,
+        )
+        if user is None:
+            raise ValueError(f"no user of the simulator has the number {to}")
+        if not isinstance(text, str) or not text:
+            raise ValueError("text must be a non-empty string")
+        valid_count = isinstance(deliveries, int) and not isinstance(deliveries, bool)
+        if not valid_count or not 0 <= deliveries <= MAX_DELIVERIES:
+            raise ValueError(f"deliveries must be a whole number from 0 to {MAX_DELIVERIES}")
+        now = self.now()
+        message = self._messages.receive(user, from_number, to, text, now=now)
+        status = keyword_status(text)
+        if status is not None:
+            # The opt-out is per (our number, their number) and shared with the consents API.
+            self._consents.set(user["account_id"], to, from_number, status, "Recipient", now=now)
+        self._webhooks.notify(message, copies=deliveries)
+        return message
+
     # -- inbox page and control API ---------------------------------------------------------
 
     def _api_version(self, request: Request, params: dict[str, str]) -> Response:
@@ -473,8 +729,62 @@ class Simulator:
             refresh = min(max(int(request.query.get("refresh", "0")), 0), 3600)
         except ValueError:
             refresh = 0
-        page = inbox.page(records, refresh_seconds=refresh)
+        page = inbox.page(
+            records,
+            refresh_seconds=refresh,
+            default_to=_default_number(self.config),
+            error=request.query.get("error", "")[:300],
+        )
         return Response(200, page.encode(), "text/html; charset=utf-8")
+
+    def _inbox_reply(self, request: Request, params: dict[str, str]) -> Response:
+        """The inbox's forms: a text to the app from a number (a reply to one of its texts,
+        or any number), then back to the inbox (303: the browser GETs it)."""
+        form = request.form()
+        try:
+            self._receive(
+                form.get("from", "").strip(),
+                form.get("text", ""),
+                to=form.get("to", "").strip() or None,
+            )
+        except ValueError as exc:
+            return Response(303, b"", "text/plain", {"Location": "/?error=" + quote(str(exc))})
+        return Response(303, b"", "text/plain", {"Location": "/"})
+
+    def _inbound(self, request: Request, params: dict[str, str]) -> Response:
+        data = request.json()
+        if not isinstance(data, dict):
+            return _control_error('send {"from": "+1...", "text": "..."}')
+        try:
+            message = self._receive(
+                data.get("from"),
+                data.get("text"),
+                to=data.get("to"),
+                deliveries=data.get("deliveries", 1),
+            )
+        except ValueError as exc:
+            return _control_error(str(exc))
+        record = render(self.config, message, base_url=request.base_url, now=self.now())
+        return Response.of_json(201, record)
+
+    def _webhook_deliveries(self, request: Request, params: dict[str, str]) -> Response:
+        return Response.of_json(200, {"deliveries": list(self._webhooks.deliveries)})
+
+    def _all_subscriptions(self, request: Request, params: dict[str, str]) -> Response:
+        now = self.now()
+        records = [
+            s.info(request.base_url, now) | {"alive": s.alive(now)}
+            for s in self._webhooks.subscriptions.values()
+            if not s.deleted
+        ]
+        return Response.of_json(200, {"records": records})
+
+    def _sync_reset(self, request: Request, params: dict[str, str]) -> Response:
+        # Every syncToken answers MSG-333 from now on: the app has to start with an FSync.
+        return Response.of_json(200, {"invalidated": self._sync_tokens.clear()})
+
+    def _opt_outs(self, request: Request, params: dict[str, str]) -> Response:
+        return Response.of_json(200, {"records": self._consents.opted_out()})
 
     def _get_config(self, request: Request, params: dict[str, str]) -> Response:
         return Response.of_json(200, self.config.to_dict())
@@ -524,9 +834,11 @@ class Simulator:
 
     def _all_messages(self, request: Request, params: dict[str, str]) -> Response:
         now = self.now()
+        direction = request.query.get("direction")
         records = [
             render(self.config, m, base_url=request.base_url, now=now, canonical=True)
             for m in reversed(self._messages.messages)
+            if direction is None or m.direction == direction
         ]
         return Response.of_json(200, {"records": records})
 
@@ -557,9 +869,19 @@ class Simulator:
             "api_unauthorized": c.api_unauthorized,
             "sessions_killed": self._tokens.sessions_killed,
             "live_sessions": len(self._tokens.live_sessions()),
-            "sms_accepted": len(self._messages.messages),
+            "sms_accepted": len(self._messages.outbound()),
             "sms_duplicates": self._messages.duplicates(),
             "faults": dict(c.faults),
+            "inbound_received": len(self._messages.messages) - len(self._messages.outbound()),
+            "webhook_notifications": {
+                "attempted": self._webhooks.attempted,
+                "delivered": self._webhooks.delivered,
+                "failed": self._webhooks.failed,
+            },
+            "subscriptions_alive": sum(
+                1 for s in self._webhooks.subscriptions.values() if s.alive(self.now())
+            ),
+            "opt_outs": len(self._consents.opted_out()),
         }
 
     def _reset_state(self, config: SimConfig) -> None:
@@ -567,6 +889,10 @@ class Simulator:
         self._clock_offset = 0.0
         self._tokens = TokenStore()
         self._messages = MessageStore()
+        self._sync_tokens = SyncTokens()
+        self._consents = Consents()
+        # A fresh object: deliveries still running for the old one report to it, not here.
+        self._webhooks = Webhooks(self._lock, self.now, lambda: self.config)
         self._limiter = RateLimiter()
         self._faults = FaultPlan(config.seed)
         self._counters = Counters()
@@ -599,8 +925,18 @@ def _local_only(request: Request) -> Response | None:
         origin_host = origin.split("://", 1)[-1]
         if not origin.startswith(("http://", "https://")) or not _LOOPBACK_NAMES.match(origin_host):
             return Response.of_json(403, {"error": "cross-origin requests are refused"})
-    if request.method in ("POST", "PUT", "DELETE"):
+    if request.method in ("POST", "PUT", "DELETE", "PATCH"):
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if request.path == INBOX_REPLY_PATH:
+            # The inbox's own forms: a form body, so the Origin check above (browsers send
+            # Origin with every form POST) and Sec-Fetch-Site keep other sites out.
+            site = request.headers.get("sec-fetch-site", "same-origin")
+            if content_type != "application/x-www-form-urlencoded" or site not in (
+                "same-origin",
+                "none",
+            ):
+                return Response.of_json(403, {"error": "only the inbox page may post here"})
+            return None
         if content_type != "application/json":
             return Response.of_json(415, {"error": "send application/json"})
     return None
@@ -608,3 +944,19 @@ def _local_only(request: Request) -> Response | None:
 
 def _control_error(message: str) -> Response:
     return Response.of_json(400, {"error": message})
+
+
+def _subscription_not_found(decision: RateDecision) -> ApiError:
+    return ApiError(
+        404,
+        "CMN-102",
+        "Resource for parameter [subscriptionId] is not found",
+        headers=decision.headers(),
+    )
+
+
+def _default_number(config: SimConfig) -> str:
+    """Where a text to "the app" goes: the first user's first SmsSender number."""
+    numbers = config.users[0]["phone_numbers"] if config.users else []
+    sms = [n["phoneNumber"] for n in numbers if "SmsSender" in n["features"]]
+    return (sms or [n["phoneNumber"] for n in numbers] or [""])[0]

@@ -62,6 +62,13 @@ class RcHttp:
         headers = {"Authorization": f"Bearer {access_token}"}
         return self.http.request(method, f"{self.url}{EXTENSION}{path}", headers=headers, **kwargs)
 
+    def rest(self, method: str, path: str, access_token: str, **kwargs: Any) -> requests.Response:
+        """A call to any REST path (subscriptions, the v2 consents API), not only the
+        extension's."""
+        kwargs.setdefault("timeout", 10)
+        headers = {"Authorization": f"Bearer {access_token}"}
+        return self.http.request(method, f"{self.url}{path}", headers=headers, **kwargs)
+
     def send_sms(
         self,
         access_token: str,
