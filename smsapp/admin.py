@@ -1,4 +1,5 @@
-"""Messages for staff to look at, with their timeline, and the two actions a person may take."""
+"""Messages for staff to look at, with their timeline and the two actions a person may take;
+opt-outs, added and removed through their service, with their history, export and import."""
 
 from __future__ import annotations
 
@@ -6,17 +7,28 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 
-from smsapp import selectors, services
-from smsapp.models import Message, MessageEvent
+from smsapp import optouts_csv, selectors, services
+from smsapp.models import Message, MessageEvent, OptOut, OptOutChange
 from smsapp.paging import LargeTablePaginator
-from smsapp.permissions import SEND_PERMISSION
+from smsapp.permissions import MANAGE_OPTOUTS_PERMISSION, SEND_PERMISSION
+from smsapp.phones import to_e164
 from smsapp.segments import segment_info
 from smsapp.services import messages as messages_service
+from smsapp.services import optouts
 from smsapp.templatetags.smsapp_time import format_local
 
 # A report naming every skipped message of a 500-row selection helps nobody.
@@ -308,3 +320,320 @@ def _name(ids: Sequence[int], show: Callable[[int], str] = lambda pk: f"#{pk}") 
     if len(ids) > MAX_IDS_NAMED:
         shown += f" and {len(ids) - MAX_IDS_NAMED} more"
     return shown
+
+
+# -- opt-outs ----------------------------------------------------------------------------------
+
+
+def _can_view_optouts(request: HttpRequest, model: str = "optout") -> bool:
+    user = request.user
+    return user.has_perm(f"smsapp.view_{model}") or user.has_perm(MANAGE_OPTOUTS_PERMISSION)
+
+
+def _number_search(queryset: QuerySet[Any], term: str) -> QuerySet[Any]:
+    """A number as typed ("(650) 555-0101", "+16505550101") or some of its digits."""
+    term = term.strip()
+    if not term:
+        return queryset
+    digits = "".join(c for c in term if c.isdigit())
+    matches = Q(their_number=term) | Q(our_number=term)
+    if number := to_e164(term, settings.SMS_DEFAULT_REGION):
+        matches |= Q(their_number=number) | Q(our_number=number)
+    if digits:
+        matches |= Q(their_number__contains=digits)
+    return queryset.filter(matches)
+
+
+class OptOutAddForm(forms.ModelForm):
+    """Staff add an opt-out: the number as they type it, ours by default, and why."""
+
+    class Meta:
+        model = OptOut
+        fields = ("their_number", "our_number", "reason")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["our_number"].initial = settings.SMS_FROM_NUMBER
+        self.fields["our_number"].help_text = (
+            f"The number texts go out from ({settings.SMS_FROM_NUMBER}), or “*” for every "
+            "number of the RingCentral account."
+        )
+        self.fields["their_number"].help_text = "The person's number, e.g. +16505550123."
+        self.fields["reason"].required = True
+        self.fields["reason"].help_text = "Why (kept in the history), e.g. “asked by phone”."
+
+    def clean_their_number(self) -> str:
+        return optouts.their_number_e164(self.cleaned_data["their_number"])
+
+    def clean_our_number(self) -> str:
+        return optouts.our_number_e164(self.cleaned_data["our_number"])
+
+
+class OptOutRemoveForm(forms.Form):
+    reason = forms.CharField(
+        label="Why",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text="Kept in the history, e.g. “asked by phone to get texts again”.",
+    )
+
+
+class OptOutImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text=(
+            f"UTF-8, at most {optouts_csv.MAX_IMPORT_ROWS:,} rows. {optouts_csv.HEADER_RULE} "
+            "An export can be imported again."
+        ),
+    )
+    our_number = forms.CharField(
+        label="Our number",
+        max_length=20,
+        help_text="For rows without an our_number column: our sending number, or “*” for all.",
+    )
+    reason = forms.CharField(
+        label="Reason",
+        max_length=500,
+        help_text="For rows without a reason of their own, e.g. “list from the old system”.",
+    )
+
+    def clean_our_number(self) -> str:
+        return optouts.our_number_e164(self.cleaned_data["our_number"])
+
+
+@admin.register(OptOut)
+class OptOutAdmin(admin.ModelAdmin):
+    list_display = ("their_number", "our_number", "source", "since", "cause")
+    list_filter = ("source",)
+    search_fields = ("their_number",)  # get_search_results reads the term
+    search_help_text = "A phone number as you would type it, or some of its digits."
+    actions = ("remove_optouts",)
+    list_per_page = 50
+    fields = (
+        "their_number",
+        "our_number",
+        "source",
+        "reason",
+        "cause",
+        "inbound_id",
+        "inbound_text",
+        "message",
+        "created_by",
+        "since",
+    )
+    readonly_fields = fields
+    since = _time_column("created_at", "since")
+
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
+        return [
+            path("export/", wrap(self.export_view), name="smsapp_optout_export"),
+            path("import/", wrap(self.import_view), name="smsapp_optout_import"),
+            *super().get_urls(),
+        ]
+
+    # -- permissions: add and remove through the service, for those with manage_optouts ------
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _can_view_optouts(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(MANAGE_OPTOUTS_PERMISSION)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # an opt-out is added or removed, with a reason, never edited
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # removing goes through the action, which asks why and keeps the history
+
+    def has_manage_optouts_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(MANAGE_OPTOUTS_PERMISSION)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[OptOut], search_term: str
+    ) -> tuple[QuerySet[OptOut], bool]:
+        return _number_search(queryset, search_term), False
+
+    # -- adding ----------------------------------------------------------------------------------
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = OptOutAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str]:
+        return OptOutAddForm.Meta.fields if obj is None else self.fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str]:
+        return () if obj is None else self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: OptOut, form: Any, change: bool) -> None:
+        # Through the service: the history row, the scheduled texts canceled, RingCentral told.
+        optouts.optout_add(
+            our_number=obj.our_number,
+            their_number=obj.their_number,
+            source=OptOut.Source.STAFF,
+            reason=obj.reason,
+            by=request.user,
+        )
+        saved = OptOut.objects.get(our_number=obj.our_number, their_number=obj.their_number)
+        obj.pk, obj.created_at, obj.source = saved.pk, saved.created_at, saved.source
+
+    # -- fields ----------------------------------------------------------------------------------
+
+    @admin.display(description="cause")
+    def cause(self, row: OptOut) -> str:
+        if row.source == OptOut.Source.DELIVERY_ERROR and row.message_id:
+            url = reverse("admin:smsapp_message_change", args=[row.message_id])
+            return format_html(
+                'RingCentral refused <a href="{}">text #{}</a> (opted out)', url, row.message_id
+            )
+        return optouts.optout_cause(row)
+
+    # -- removing --------------------------------------------------------------------------------
+
+    @admin.action(
+        description="Remove the selected opt-outs (asks why)", permissions=["manage_optouts"]
+    )
+    def remove_optouts(
+        self, request: HttpRequest, queryset: QuerySet[OptOut]
+    ) -> TemplateResponse | None:
+        form = OptOutRemoveForm(request.POST if "confirmed" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            removed = [
+                row.their_number
+                for row in queryset.order_by("id")
+                if optouts.optout_remove(
+                    our_number=row.our_number,
+                    their_number=row.their_number,
+                    source=OptOut.Source.STAFF,
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                )
+            ]
+            if removed:
+                messages.success(
+                    request,
+                    f"Removed {len(removed)} opt-out{'s' if len(removed) != 1 else ''}: "
+                    f"{', '.join(removed[:MAX_IDS_NAMED])}"
+                    f"{' and more' if len(removed) > MAX_IDS_NAMED else ''}.",
+                )
+            else:
+                messages.warning(request, "Nothing removed: someone removed them already.")
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Remove opt-outs",
+            "rows": list(queryset.order_by("id")[:500]),
+            "form": form,
+            "action_name": "remove_optouts",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "consents": optouts.consents_access(),
+        }
+        return TemplateResponse(request, "admin/smsapp/optout/remove.html", context)
+
+    # -- export and import -------------------------------------------------------------------------
+
+    def export_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        response = StreamingHttpResponse(
+            optouts_csv.export_lines(), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="opt-outs-{stamp}.csv"'
+        return response
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = OptOutImportForm(
+            request.POST or None,
+            request.FILES or None,
+            initial={"our_number": settings.SMS_FROM_NUMBER},
+        )
+        checked = None
+        if request.method == "POST" and form.is_valid():
+            checked = optouts_csv.read_import(
+                form.cleaned_data["file"].file,
+                our_number=form.cleaned_data["our_number"],
+                default_reason=form.cleaned_data["reason"],
+            )
+            if not checked.problems and not checked.rows:
+                form.add_error("file", "The file has no numbers in it.")
+            elif not checked.problems:
+                # All or nothing: a file with one bad row is fixed and sent again whole.
+                try:
+                    added, already = optouts_csv.import_rows(checked.rows, by=request.user)
+                except ValidationError as error:  # a row the check let through
+                    form.add_error("file", error)
+                else:
+                    messages.success(
+                        request,
+                        f"Imported {len(checked.rows):,} rows: {added:,} opted out now, "
+                        f"{already:,} were already.",
+                    )
+                    return redirect("admin:smsapp_optout_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Import opt-outs",
+            "form": form,
+            "checked": checked,
+            "max_rows": optouts_csv.MAX_IMPORT_ROWS,
+        }
+        return TemplateResponse(request, "admin/smsapp/optout/import.html", context)
+
+
+@admin.register(OptOutChange)
+class OptOutChangeAdmin(admin.ModelAdmin):
+    """The history: every opt-out and opt-in, also of removed ones. Read only."""
+
+    list_display = (
+        "when",
+        "their_number",
+        "our_number",
+        "action",
+        "source",
+        "reason",
+        "by",
+        "push",
+    )
+    list_filter = ("action", "source", "push")
+    list_select_related = ("by",)
+    search_fields = ("their_number",)
+    search_help_text = "A phone number as you would type it, or some of its digits."
+    list_per_page = 50
+    when = _time_column("at", "at")
+    fields = (
+        "when",
+        "their_number",
+        "our_number",
+        "action",
+        "source",
+        "reason",
+        "by",
+        "inbound_id",
+        "inbound_text",
+        "message",
+        "push",
+    )
+    readonly_fields = fields
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _can_view_optouts(request, "optoutchange")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[OptOutChange], search_term: str
+    ) -> tuple[QuerySet[OptOutChange], bool]:
+        return _number_search(queryset, search_term), False

@@ -11,12 +11,14 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
 from smsapp.middleware import known_zones
 from smsapp.models import Message
 from smsapp.phones import parse_recipients
 from smsapp.segments import MAX_TEXT_UNITS, segment_info
 from smsapp.services.messages import new_submission_key
+from smsapp.services.optouts import validate_not_opted_out
 from smsapp.validation import (
     NO_RECIPIENTS,
     NO_TEXT,
@@ -120,6 +122,18 @@ class ComposeForm(forms.Form):
         if send_at is not None:
             validate_send_at(send_at)
         return send_at
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        # Anyone who opted out is named under "to", with what undoes it; the service refuses
+        # them too. A database question, so asked only of an otherwise valid form: one query
+        # per send, and the form's other rules stay checkable without a database.
+        if not self.errors and cleaned.get("to"):
+            try:
+                validate_not_opted_out(our_number=settings.SMS_FROM_NUMBER, numbers=cleaned["to"])
+            except ValidationError as error:
+                self.add_error("to", error)
+        return cleaned
 
     def clean_submission_key(self) -> str:
         if self._key_problem:

@@ -168,3 +168,105 @@ class UserPreferences(models.Model):
 
     def __str__(self) -> str:
         return f"Preferences of {self.user}"
+
+
+class OptOut(models.Model):
+    """A person who asked for no more texts from one of our numbers: the current state, one row
+    per pair. Texts to them are refused where they are created (services.optouts)."""
+
+    class Source(models.TextChoices):
+        KEYWORD = "keyword", "texted a keyword (STOP / START)"
+        DELIVERY_ERROR = "delivery_error", "RingCentral refused a text (*-413)"
+        STAFF = "staff", "staff"
+        RINGCENTRAL = "ringcentral", "RingCentral's consent list"
+
+    # Every sender number of the RingCentral account: its consent records may say "from": "*"
+    # (docs/ringcentral.md#opt-out). Kept as such rather than copied onto SMS_FROM_NUMBER, so a
+    # change of that setting cannot lift an account-wide opt-out.
+    EVERY_NUMBER = "*"
+
+    our_number = models.CharField(max_length=20, help_text='E.164, or "*": every number')
+    their_number = models.CharField(max_length=20, help_text="E.164")
+    source = models.CharField(max_length=16, choices=Source.choices)
+    reason = models.TextField(blank=True)
+    # The outbound text whose *-413 outcome recorded it (source delivery_error).
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The inbound text that caused it (source keyword): RingCentral's id and its words ("Stop.").
+    inbound_id = models.CharField(max_length=40, blank=True)
+    inbound_text = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "opt-out"
+        ordering = ("-created_at", "-id")
+        constraints = (
+            models.UniqueConstraint(fields=("our_number", "their_number"), name="sms_optout_pair"),
+        )
+        # The check at every send asks by recipient (their_number, then our_number).
+        indexes = (models.Index(fields=("their_number", "our_number"), name="sms_optout_theirs"),)
+        # No add/change/delete: every change goes through services.optouts (history, canceled
+        # texts, RingCentral told), under one permission.
+        default_permissions = ("view",)
+        permissions = (("manage_optouts", "Can add and remove opt-outs"),)
+
+    def __str__(self) -> str:
+        return f"{self.their_number} opted out of {self.our_number}"
+
+
+class OptOutChange(models.Model):
+    """Every opt-out and opt-in, in order, with who or what caused it: a removed opt-out's
+    reason stays here. Rows are only added; only `push` moves, as RingCentral is told."""
+
+    class Action(models.TextChoices):
+        OPTED_OUT = "opted_out", "opted out"
+        OPTED_IN = "opted_in", "opted in"
+
+    class Push(models.TextChoices):
+        NOT_NEEDED = "", "not needed"
+        PENDING = "pending", "waiting to be sent to RingCentral"
+        DONE = "done", "sent to RingCentral"
+        FAILED = "failed", "refused by RingCentral"
+
+    our_number = models.CharField(max_length=20)
+    their_number = models.CharField(max_length=20)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    source = models.CharField(max_length=16, choices=OptOut.Source.choices)
+    reason = models.TextField(blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    inbound_id = models.CharField(max_length=40, blank=True)
+    inbound_text = models.TextField(blank=True)
+    # Whether RingCentral's consent list must hear of it (staff changes: services.optouts).
+    push = models.CharField(max_length=8, choices=Push.choices, blank=True, default="")
+
+    class Meta:
+        verbose_name = "opt-out change"
+        ordering = ("-at", "-id")
+        default_permissions = ("view",)
+        indexes = (
+            models.Index(fields=("their_number", "at"), name="sms_optout_history"),
+            models.Index(
+                fields=("push",), name="sms_optout_push", condition=models.Q(push="pending")
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.their_number} {self.get_action_display()} ({self.our_number})"

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 
 import redis
 from celery import shared_task
 
 from smsapp import sending_health, services
+from smsapp.backends.base import SmsError
+from smsapp.services import optouts
 from smsapp.services.enqueue import SEND_TASK
+
+logger = logging.getLogger(__name__)
 
 # Task names are what the broker stores: renaming one loses every task queued under the old
 # name. They stay as they are whatever the functions or modules are called.
@@ -44,3 +49,28 @@ def reconcile_stuck() -> int:
 @shared_task(name="smsapp.check_delivery", ignore_result=True)
 def check_delivery() -> int:
     return services.messages_check_delivery()
+
+
+@shared_task(name=optouts.PUSH_TASK, ignore_result=True)
+def push_consents() -> str:
+    """Queued after a staff opt-out change commits; sync_consents pushes too, so an error here
+    only waits for its next run."""
+    try:
+        return f"pushed {optouts.consents_push()} pairs"
+    except SmsError as error:
+        logger.info("consents push waits for the next sync: %s", error.reason)
+        return f"not pushed: {error.reason}"
+
+
+@shared_task(name="smsapp.sync_consents", ignore_result=True)
+def sync_consents() -> str:
+    """Beat: staff changes to RingCentral first (its list would otherwise undo them here), then
+    RingCentral's opt-out list into ours (services.optouts)."""
+    try:
+        optouts.consents_push()
+        result = optouts.consents_sync()
+    except SmsError as error:
+        # A 403 is recorded (consents_access) and the local list goes on working alone.
+        logger.info("consents sync skipped: %s", error.reason)
+        return f"not synced: {error.reason}"
+    return f"listed {result.listed}, added {result.added}, removed {result.removed}"

@@ -143,18 +143,30 @@ class RingCentralBackend(BaseSmsBackend):
         )
         if response.status_code != 200:
             raise TransientSmsError(f"could not read the status (HTTP {response.status_code})")
-        record = response.json()
-        status = record.get("messageStatus", "")
-        # A2P records name the field errorCode; read either.
-        code = record.get("deliveryErrorCode") or record.get("errorCode") or ""
-        if status == "Delivered":
-            return Delivery("delivered")
-        if status in ("DeliveryFailed", "SendingFailed"):
-            # Every code is reported as it is, "look again later" ones (SMS-CAR-104/199)
-            # included: what each means for the text is the status check's decision, from the
-            # table in smsapp/delivery_codes.py.
-            return Delivery("failed", code or status)
-        return Delivery("pending")  # Queued or Sent: no receipt yet
+        return delivery_from_record(response.json())
+
+
+def delivery_from_record(record: dict[str, Any]) -> Delivery:
+    """What a message-store record (GET message-store/{id}, or one handed over by the message
+    sync) says of an outbound text's delivery: the status check's one reading of a record."""
+    status = record.get("messageStatus", "")
+    # A2P records name the field errorCode; read either.
+    code = record.get("deliveryErrorCode") or record.get("errorCode") or ""
+    if status == "Delivered":
+        return Delivery("delivered")
+    if status in ("DeliveryFailed", "SendingFailed"):
+        # Every code is reported as it is, "look again later" ones (SMS-CAR-104/199)
+        # included: what each means for the text is the status check's decision, from the
+        # table in smsapp/delivery_codes.py.
+        return Delivery("failed", code or status)
+    return Delivery("pending")  # Queued or Sent: no receipt yet
+
+
+def consents_limiter() -> FleetRateLimiter:
+    """The Consents API is in the Light group (docs/ringcentral.md#opt-out). Its syncs can wait
+    minutes, so it gets delivery polling's ceiling: store searches after an uncertain send
+    keep their reserve above it."""
+    return FleetRateLimiter("Light", DELIVERY_POLL_BUDGET)
 
 
 def ringcentral_call(

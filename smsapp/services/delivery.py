@@ -14,17 +14,23 @@ Every "sent" text ends in one of three ways, at the latest NO_RECEIPT_AFTER afte
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from smsapp import delivery_codes
 from smsapp.backends import get_backend
 from smsapp.backends.base import Delivery, RateLimitedSmsError, SmsError
+from smsapp.backends.ringcentral import delivery_from_record
 from smsapp.delivery_codes import DeliveryCode, Outcome
-from smsapp.models import Message
-from smsapp.services.transitions import transition
+from smsapp.models import Message, OptOut
+from smsapp.services import optouts
+from smsapp.services.transitions import transition, transition_many
 
 Status = Message.Status
 # A receipt, when the carrier sends one at all, comes within minutes; RingCentral's record may
@@ -61,31 +67,69 @@ def messages_check_delivery() -> int:
     return len(due)
 
 
-def _follow(message: Message, delivery: Delivery, *, now: datetime, deadline: datetime) -> None:
+def messages_apply_store_records(records: Sequence[dict[str, Any]]) -> int:
+    """Apply message-store records someone else read (the conversations app's message sync:
+    outbound records shaped like GET message-store/{id}) to our texts still "sent", exactly as
+    the status check would (the same reading, delivery_from_record, and the same outcomes).
+    Records of other texts, and of texts not sent or already settled, are ignored; so are
+    records still Queued/Sent, which change nothing the status check's own schedule does not
+    cover. One query finds the texts, one transition per outcome moves them. Returns how many
+    texts changed (an event each)."""
+    by_id = {str(r["id"]): r for r in records if isinstance(r, dict) and r.get("id") is not None}
+    if not by_id:
+        return 0
+    messages = list(Message.objects.filter(status=Status.SENT, provider_message_id__in=list(by_id)))
+    now = timezone.now()
+    delivered: list[Message] = []
+    failed: defaultdict[str, list[Message]] = defaultdict(list)
+    changed = 0
+    for message in messages:
+        delivery = delivery_from_record(by_id[message.provider_message_id])
+        if delivery.state == "delivered":
+            delivered.append(message)
+        elif delivery.state == "failed":
+            entry = delivery_codes.lookup(delivery.error_code)
+            if entry.outcome is Outcome.LOOK_AGAIN:
+                # Rare: one at a time, on its schedule; a text whose checks already ended
+                # ("sent, no delivery receipt") is not looked at again for it.
+                if message.next_status_check_at is not None:
+                    changed += _look_again(message, entry, now=now, deadline=_deadline(message))
+            else:
+                failed[entry.code].append(message)
+    changed += len(_deliver(delivered))
+    for code, group in failed.items():
+        changed += len(_fail(group, delivery_codes.lookup(code)))
+    return changed
+
+
+def _follow(message: Message, delivery: Delivery, *, now: datetime, deadline: datetime) -> bool:
     if delivery.state == "delivered":
-        transition(
-            message.pk,
-            from_statuses=[Status.SENT],
-            to=Status.DELIVERED,
-            event="Delivered",
-            delivered_at=timezone.now(),
-            next_status_check_at=None,
-        )
-    elif delivery.state == "failed":
+        return bool(_deliver([message]))
+    if delivery.state == "failed":
         entry = delivery_codes.lookup(delivery.error_code)
         if entry.outcome is Outcome.LOOK_AGAIN:
-            _look_again(message, entry, now=now, deadline=deadline)
-        else:
-            _fail(message, entry)
-    elif delivery.state == "unknown":  # the provider says it will never know
-        _no_receipt(message, delivery.error_code)
-    elif now >= deadline:
-        _no_receipt(message)
-    else:
-        _check_again(message, deadline)
+            return _look_again(message, entry, now=now, deadline=deadline)
+        return bool(_fail([message], entry))
+    if delivery.state == "unknown":  # the provider says it will never know
+        return _no_receipt(message, delivery.error_code)
+    if now >= deadline:
+        return _no_receipt(message)
+    _check_again(message, deadline)
+    return False
 
 
-def _fail(message: Message, entry: DeliveryCode) -> None:
+def _deliver(messages: list[Message]) -> list[int]:
+    return transition_many(
+        [m.pk for m in messages],
+        from_statuses=[Status.SENT],
+        to=Status.DELIVERED,
+        event="Delivered",
+        delivered_at=timezone.now(),
+        next_status_check_at=None,
+    )
+
+
+def _fail(messages: list[Message], entry: DeliveryCode) -> list[int]:
     # No automatic resend, for R (retry later) and A (operator action) alike: a resend is a new
     # text, and the promise is that each text goes out once unless a person asks again.
     # R failures (SMS-CAR-410/431/500, SMS-UP-500) are reported by the carrier after the fact:
@@ -94,30 +138,44 @@ def _fail(message: Message, entry: DeliveryCode) -> None:
     # limit resets (a day, a month): resending sooner fails again and uses up the limit. So the
     # text ends "failed" with a reason that says a retry later may work, and staff use
     # "Send again" (message_retry) when it makes sense.
-    transition(
-        message.pk,
-        from_statuses=[Status.SENT],
-        to=Status.FAILED,
-        event=entry.reason,
-        event_code=entry.code,
-        error_code=entry.code,
-        error_reason=entry.reason,
-        next_status_check_at=None,
-    )
+    with transaction.atomic():
+        failed = transition_many(
+            [m.pk for m in messages],
+            from_statuses=[Status.SENT],
+            to=Status.FAILED,
+            event=entry.reason,
+            event_code=entry.code,
+            error_code=entry.code,
+            error_reason=entry.reason,
+            next_status_check_at=None,
+        )
+        if optouts.is_opt_out_code(entry.code):
+            # RingCentral (or the carrier) has them opted out: the list here learns it, so the
+            # next text to them is refused before it is made, and their scheduled ones are
+            # canceled (docs/ringcentral.md#opt-out).
+            for message in messages:
+                if message.pk in failed:
+                    optouts.optout_add(
+                        our_number=message.from_number,
+                        their_number=message.to_number,
+                        source=OptOut.Source.DELIVERY_ERROR,
+                        reason=f"{entry.code}: {entry.meaning}",
+                        message=message,
+                    )
+    return failed
 
 
 def _look_again(
     message: Message, entry: DeliveryCode, *, now: datetime, deadline: datetime
-) -> None:
+) -> bool:
     """A "look again later" code: check again on the code's schedule, a bounded number of
     times, then end as "sent, no delivery receipt"."""
     # The events are the count (one per look scheduled): no model field needed.
     looks = message.events.filter(status=Status.SENT, error_code=entry.code).count()
     if now >= deadline or looks >= entry.look_again_times or entry.look_again_after is None:
-        _no_receipt(message, entry.code)
-        return
+        return _no_receipt(message, entry.code)
     when = min(now + entry.look_again_after, deadline)
-    transition(
+    return transition(
         message.pk,
         from_statuses=[Status.SENT],
         to=Status.SENT,
@@ -141,11 +199,11 @@ def _check_again(message: Message, deadline: datetime) -> None:
     )
 
 
-def _no_receipt(message: Message, code: str = "") -> None:
+def _no_receipt(message: Message, code: str = "") -> bool:
     """End as "sent, no delivery receipt": still SENT, no more checks, said in words."""
     reason = delivery_codes.no_receipt_reason(code)
     code = code or delivery_codes.NO_RECEIPT_CODE
-    transition(
+    return transition(
         message.pk,
         from_statuses=[Status.SENT],
         to=Status.SENT,

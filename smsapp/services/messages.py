@@ -19,8 +19,10 @@ from django.utils import timezone
 from smsapp import delivery_codes
 from smsapp.delivery_codes import Outcome
 from smsapp.models import Message, MessageEvent
+from smsapp.services import optouts
 from smsapp.services.enqueue import enqueue_on_commit
 from smsapp.services.transitions import transition
+from smsapp.signals import messages_created
 from smsapp.validation import (
     as_given,
     is_submission_key,
@@ -80,7 +82,11 @@ def message_submit(
     the key and the recipient), so two at the same moment create one set too. The key used
     again for another send (other recipients, text, time or sender) is a ValidationError on
     "submission_key": answering with the first send's result would hide that this one was not
-    sent."""
+    sent.
+
+    Nothing is created when any recipient opted out of SMS_FROM_NUMBER (services.optouts): a
+    ValidationError on "to" names them all. After the texts are created (inside the
+    transaction) it sends smsapp.signals.messages_created."""
     numbers = list(dict.fromkeys(to_numbers))  # one text per recipient, however often named
     if submission_key is not None:
         try:
@@ -119,6 +125,8 @@ def message_submit(
             MessageEvent.objects.bulk_create(
                 [MessageEvent(message=m, status=status, description=event) for m in messages]
             )
+            # Inside the transaction: receivers' rows commit with the texts (smsapp/signals.py).
+            messages_created.send(sender=Message, messages=messages)
             if not scheduled:
                 enqueue_on_commit([m.pk for m in messages])
     except IntegrityError:
@@ -259,7 +267,14 @@ def resend_refusal(message: Message) -> str | None:
     Allowed: every other failure, unknown codes included (their reason says a resend may work).
     """
     code = message.error_code
-    if not message.can_retry or not _is_permanent(code):
+    if not message.can_retry:
+        return None
+    if optout := optouts.optout_for(our_number=message.from_number, their_number=message.to_number):
+        return (
+            f"{message.to_number} has opted out of texts from {optout.our_number} "
+            f"({optouts.optout_cause(optout)}). What undoes it: {optouts.UNDO}."
+        )
+    if not _is_permanent(code):
         return None
     entry = delivery_codes.lookup(code)
     return (
@@ -294,7 +309,19 @@ def _validate(
     now: datetime,
 ) -> None:
     """The service is the final authority: whoever calls it (the form, send_sms, a script, the
-    shell), the same rules, in the same words (smsapp.validation)."""
-    validate_send(
-        to_numbers=to_numbers, text=text, send_at=send_at, from_number=from_number, now=now
-    )
+    shell), the same rules, in the same words (smsapp.validation), and no text to anyone who
+    opted out (services.optouts, a database question, so asked here rather than there)."""
+    errors: dict[str, list[ValidationError]] = {}
+    try:
+        validate_send(
+            to_numbers=to_numbers, text=text, send_at=send_at, from_number=from_number, now=now
+        )
+    except ValidationError as error:
+        errors = error.error_dict
+    if "to" not in errors:  # valid E.164 numbers: worth a query
+        try:
+            optouts.validate_not_opted_out(our_number=from_number, numbers=to_numbers)
+        except ValidationError as error:
+            errors["to"] = error.error_list
+    if errors:
+        raise ValidationError(errors)

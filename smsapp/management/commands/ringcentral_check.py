@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from auth_tokens.api import FAIL, OK, SKIP, Credentials, Step, check_token_setup
 from smsapp import sender_check
+from smsapp.services.optouts import consents_probe
 
 
 class Command(BaseCommand):
@@ -40,6 +41,10 @@ class Command(BaseCommand):
 
         for step in steps:
             self._print(step)
+        if steps[3].outcome == OK:
+            # Not a step: without the Consents API, sending works and opt-outs are kept here
+            # only (docs/ringcentral.md#opt-out). One line, allowed or not.
+            self.stdout.write(f"Opt-outs: {consents_probe().sentence()}")
         failed = [step for step in steps if step.outcome == FAIL]
         if failed:
             raise CommandError(
