@@ -10,6 +10,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from conversations.selectors import inbound_health
 from smsapp.permissions import SEND_PERMISSION
 from smsapp.sending_health import sending_health
 
@@ -50,7 +51,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     if not _database_ok():
         return JsonResponse({"database": "error", "status": "unhealthy"}, status=503)
     health = sending_health()
-    body: dict[str, Any] = {"database": "ok", **health.checks}
+    body: dict[str, Any] = {"database": "ok", **health.checks, "inbound": inbound_health()}
     body["problems"] = [
         {"key": p.key, "severity": p.severity, "detail": p.admin} for p in health.problems
     ]

@@ -161,6 +161,7 @@ def history_rows(messages: Iterable[Message]) -> list[dict[str, Any]]:
                 shown_time(m.send_at) if m.send_at and m.status == Message.Status.SCHEDULED else ""
             ),
             "to": m.to_number,
+            "conversation_url": reverse("conversations:with", args=[m.to_number]),
             "text": _row_text(m.text),
             "status": m.status,
             "label": status_label(m),

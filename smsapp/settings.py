@@ -287,6 +287,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "auth_tokens",
     "smsapp",
+    "conversations",
     "axes",
     "csp",
 ]
@@ -490,6 +491,36 @@ SMS_PROBE_INTERVAL = _seconds("SMS_PROBE_INTERVAL", 20.0, maximum=_HOUR)
 # A text still waiting this many minutes after it was due counts as a problem on /healthz and
 # the banner (a big bulk send at 40 a minute legitimately keeps its tail waiting for a while).
 SMS_HEALTH_WAITING_MINUTES = _whole("SMS_HEALTH_WAITING_MINUTES", 30, minimum=1, maximum=1440)
+# --- Inbound texts (conversations) -------------------------------------------------------------
+# How often RingCentral's message sync is read for replies (Light group: 6 a minute at 10 s,
+# out of the fleet's 40; docs/ringcentral.md#rate-limits). A reply shows within about this.
+INBOUND_SYNC_INTERVAL = _seconds("INBOUND_SYNC_INTERVAL", 10.0, maximum=_HOUR, above=0.1)
+# While the webhook subscription works, replies come by webhook within a second and the sync
+# only catches notifications that were lost (RingCentral's retry policy is not documented).
+INBOUND_SYNC_INTERVAL_WITH_WEBHOOK = _seconds(
+    "INBOUND_SYNC_INTERVAL_WITH_WEBHOOK", 300.0, maximum=_DAY, above=0.1
+)
+# This app's public HTTPS address of /ringcentral/webhook, e.g.
+# https://sms.example.com/ringcentral/webhook. Empty: no webhook, replies by polling only.
+RINGCENTRAL_WEBHOOK_URL = _str("RINGCENTRAL_WEBHOOK_URL").strip()
+if RINGCENTRAL_WEBHOOK_URL and not RINGCENTRAL_WEBHOOK_URL.lower().startswith(
+    ("https://", "http://")
+):
+    raise ImproperlyConfigured(
+        "RINGCENTRAL_WEBHOOK_URL must be this app's public https:// address of "
+        "/ringcentral/webhook, e.g. https://sms.example.com/ringcentral/webhook"
+    )
+# How often beat looks after the webhook subscription (its status is read at most every 5
+# minutes; creating or renewing happens when due).
+INBOUND_WEBHOOK_CHECK_INTERVAL = _seconds(
+    "INBOUND_WEBHOOK_CHECK_INTERVAL", 60.0, maximum=_HOUR, above=0.5
+)
+# The subscription's lifetime, renewed a day (or a third of it) before it ends. A week:
+# RingCentral allows up to ten years, but a shorter one disappears by itself if the app does.
+RINGCENTRAL_WEBHOOK_EXPIRES_IN = _whole(
+    "RINGCENTRAL_WEBHOOK_EXPIRES_IN", 7 * _DAY, minimum=60, maximum=315_360_000
+)
+
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Refresh ahead of expiry (auth_tokens.services.keep_alive): an idle deployment never lets
     # its 7-day refresh token lapse, and senders rarely wait on a refresh.
@@ -503,6 +534,21 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "sms-check-delivery": {"task": "smsapp.check_delivery", "schedule": SMS_STATUS_POLL_INTERVAL},
     # Is RingCentral answering at all? A health fact for /healthz and the banner.
     "sms-probe-ringcentral": {"task": "smsapp.probe_ringcentral", "schedule": SMS_PROBE_INTERVAL},
+    # Replies: RingCentral's message sync, run when due (conversations.services.sync decides:
+    # INBOUND_SYNC_INTERVAL, or the slower one while a webhook subscription works).
+    "conversations-sync": {
+        "task": "conversations.sync_messages",
+        "schedule": INBOUND_SYNC_INTERVAL,
+    },
+    # The webhook subscription, when RINGCENTRAL_WEBHOOK_URL is set: created, renewed,
+    # replaced when blacklisted; removed when the setting is emptied.
+    # RingCentral's consent list (smsapp.services.optouts): staff changes pushed, its opt-outs
+    # pulled. RingCentral blocks its own opt-outs meanwhile, so a quarter hour is plenty.
+    "sms-sync-consents": {"task": "smsapp.sync_consents", "schedule": 900.0},
+    "conversations-webhook": {
+        "task": "conversations.maintain_webhook",
+        "schedule": INBOUND_WEBHOOK_CHECK_INTERVAL,
+    },
 }
 
 # --- RingCentral -----------------------------------------------------------------------------

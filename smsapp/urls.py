@@ -8,6 +8,7 @@ from django.urls import include, path
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import RedirectView
 
+from conversations import views as conversation_views
 from smsapp import health, views
 
 app_urls = (
@@ -34,6 +35,10 @@ urlpatterns = [
     path("", include(app_urls)),
     path("accounts/login/", hide_password(auth_views.LoginView.as_view()), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("conversations/", include("conversations.urls")),
+    # RingCentral posts replies here (docs/ringcentral.md#inbound-texts): no sign-in, no CSRF
+    # token, its own verification token instead.
+    path("ringcentral/webhook", conversation_views.ringcentral_webhook, name="ringcentral-webhook"),
     path("healthz", health.healthz, name="healthz"),
     path("healthz/live", health.live, name="healthz-live"),
     # Before admin.site.urls, so it wins over the admin's own "login/" (same view, same name

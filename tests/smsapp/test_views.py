@@ -553,7 +553,7 @@ def history(client, **params) -> str:
 
 
 def shown_numbers(page: str) -> set[str]:
-    return set(re.findall(r'<td class="to">(\+\d+)</td>', page))
+    return set(re.findall(r'<td class="to"><a [^>]*>(\+\d+)</a></td>', page))
 
 
 def test_history_is_newest_first_filterable_and_paginated(sender_client, sender, sms_settings):

@@ -101,6 +101,7 @@ def process_env(settings) -> dict[str, str]:
         "SMS_BACKEND",
         "CELERY_BROKER_URL",
         "REDIS_URL",
+        "RINGCENTRAL_WEBHOOK_URL",
     ):
         env[name] = str(getattr(settings, name))
     for name in (
@@ -118,6 +119,10 @@ def process_env(settings) -> dict[str, str]:
         "SMS_SWEEP_INTERVAL",
         "SMS_STATUS_POLL_INTERVAL",
         "SMS_PROBE_INTERVAL",
+        "INBOUND_SYNC_INTERVAL",
+        "INBOUND_SYNC_INTERVAL_WITH_WEBHOOK",
+        "INBOUND_WEBHOOK_CHECK_INTERVAL",
+        "RINGCENTRAL_WEBHOOK_EXPIRES_IN",
     ):
         value = getattr(settings, name)
         if name == "SMS_RATE_LIMIT_PER_MINUTE" and value == 0:

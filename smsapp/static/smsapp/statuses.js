@@ -61,7 +61,11 @@
     }
 
     var to = cell("to");
-    to.textContent = row.to;
+    var conversation = document.createElement("a");
+    conversation.href = row.conversation_url;
+    conversation.title = "Conversation with " + row.to;
+    conversation.textContent = row.to;
+    to.appendChild(conversation);
     var text = cell("text");
     text.textContent = row.text;
 
