@@ -8,7 +8,8 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from conversations.models import Conversation, InboundText
+from conversations.models import Conversation, InboundText, MessageSyncState
+from conversations.services.webhooks import webhook_state
 from smsapp import selectors as message_selectors
 from smsapp.models import Message
 
@@ -79,9 +80,6 @@ def thread_version(items: list[ThreadItem]) -> str:
 def inbound_health() -> dict[str, object]:
     """How replies arrive, for /healthz: "webhook", or "polling" with why (webhooks off, or
     the subscription blacklisted or expired: the sync then carries every reply)."""
-    from conversations.models import MessageSyncState
-    from conversations.services.webhooks import webhook_state
-
     state = webhook_state()
     sync = MessageSyncState.objects.filter(pk=1).first()
     return {

@@ -503,11 +503,25 @@ INBOUND_SYNC_INTERVAL_WITH_WEBHOOK = _seconds(
 # This app's public HTTPS address of /ringcentral/webhook, e.g.
 # https://sms.example.com/ringcentral/webhook. Empty: no webhook, replies by polling only.
 RINGCENTRAL_WEBHOOK_URL = _str("RINGCENTRAL_WEBHOOK_URL").strip()
-if RINGCENTRAL_WEBHOOK_URL and not RINGCENTRAL_WEBHOOK_URL.lower().startswith(
-    ("https://", "http://")
-):
+
+
+def _webhook_url_problem(raw: str) -> str | None:
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return "is not a valid URL"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "is not an https:// URL with a host"
+    if parts.username is not None or parts.password is not None:
+        return "has a user or password in it (RingCentral proves itself with a token instead)"
+    return None
+
+
+if RINGCENTRAL_WEBHOOK_URL and (_problem := _webhook_url_problem(RINGCENTRAL_WEBHOOK_URL)):
+    # The value is never echoed: a URL can carry a password.
     raise ImproperlyConfigured(
-        "RINGCENTRAL_WEBHOOK_URL must be this app's public https:// address of "
+        f"RINGCENTRAL_WEBHOOK_URL {_problem}: it must be this app's public address of "
         "/ringcentral/webhook, e.g. https://sms.example.com/ringcentral/webhook"
     )
 # How often beat looks after the webhook subscription (its status is read at most every 5

@@ -198,6 +198,13 @@ BAD_VALUES = [
     ("RINGCENTRAL_SERVER_URL", "https://platform.ringcentral.com?x=1"),
     ("RINGCENTRAL_SERVER_URL", "https://platform.ringcentral.com:44x3"),
     ("TOKEN_ENCRYPTION_KEY", "garbage"),
+    ("RINGCENTRAL_WEBHOOK_URL", "sms.example.com/ringcentral/webhook"),
+    ("RINGCENTRAL_WEBHOOK_URL", "https://"),
+    ("RINGCENTRAL_WEBHOOK_URL", "https://user:secret@sms.example.com/ringcentral/webhook"),
+    ("INBOUND_SYNC_INTERVAL", "0"),
+    ("INBOUND_SYNC_INTERVAL_WITH_WEBHOOK", "inf"),
+    ("RINGCENTRAL_WEBHOOK_EXPIRES_IN", "10"),
+    ("INBOUND_WEBHOOK_CHECK_INTERVAL", "-1"),
 ]
 
 
@@ -222,6 +229,8 @@ def test_a_setting_out_of_its_rule_is_one_line_error(base_env, name, value):
         ("RINGCENTRAL_SERVER_URL", "https://app:hunter2@platform.ringcentral.com"),
         ("RINGCENTRAL_SERVER_URL", "https://platform.ringcentral.com/hunter2"),
         ("RINGCENTRAL_SERVER_URL", "hunter2"),
+        ("RINGCENTRAL_WEBHOOK_URL", "https://app:hunter2@sms.example.com/ringcentral/webhook"),
+        ("RINGCENTRAL_WEBHOOK_URL", "hunter2"),
     ],
 )
 def test_a_refused_secret_is_never_echoed(base_env, name, value):

@@ -109,3 +109,29 @@ def test_emptying_the_setting_deletes_the_subscription(webhooks, simulator):
     assert subscription_maintain() == "webhooks off"
     assert simulator.subscriptions() == []
     assert not WebhookSubscription.objects.exists()
+
+
+def test_an_expired_subscription_is_created_again(webhooks, simulator):
+    webhooks.RINGCENTRAL_WEBHOOK_EXPIRES_IN = 90
+    subscription_maintain()
+    first_id = WebhookSubscription.objects.get().subscription_id
+    simulator.advance_clock(100)  # beat was down past the end of its life
+    later = timezone.now() + timedelta(seconds=100)
+    assert not webhook_state(now=later).active
+    assert "expired" in webhook_state(now=later).detail
+    assert subscription_maintain(now=later) == "created"
+    row = WebhookSubscription.objects.get()
+    assert row.subscription_id != first_id
+    alive = [str(s["id"]) for s in simulator.subscriptions() if s.get("alive")]
+    assert alive == [row.subscription_id]
+
+
+def test_healthz_says_replies_come_by_polling_while_the_webhook_is_blacklisted(
+    webhooks, client, simulator
+):
+    subscription_maintain()
+    assert client.get("/healthz").json()["inbound"]["mode"] == "webhook"
+    WebhookSubscription.objects.update(status="Blacklisted")
+    inbound = client.get("/healthz").json()["inbound"]
+    assert inbound["mode"] == "polling"
+    assert "blacklisted" in inbound["detail"]
