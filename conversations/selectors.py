@@ -77,6 +77,15 @@ def thread_version(items: list[ThreadItem]) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
+def list_version(rows: list[Conversation], opted_out: set[str]) -> str:
+    """Changes when a row of the page would look different: the live list redraws then."""
+    parts = [
+        f"{c.pk}:{c.last_activity_at.timestamp()}:{c.unread_count}:{c.their_number in opted_out}"
+        for c in rows
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
 def inbound_health() -> dict[str, object]:
     """How replies arrive, for /healthz: "webhook", or "polling" with why (webhooks off, or
     the subscription blacklisted or expired: the sync then carries every reply)."""

@@ -34,12 +34,31 @@ logger = logging.getLogger(__name__)
 @sender_required
 @require_GET
 def conversation_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "conversations/list.html", _list_context(request))
+
+
+@sender_required
+@require_GET
+def conversation_list_live(request: HttpRequest) -> HttpResponse:
+    """The list's rows alone, polled by live.js: a reply moves its conversation to the top
+    and raises its unread count while the page is open."""
+    return render(request, "conversations/_list.html", _list_context(request))
+
+
+def _list_context(request: HttpRequest) -> dict[str, object]:
     page = Paginator(selectors.conversation_list(), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "conversations/list.html",
-        {"page": page, "replies_from": settings.SMS_FROM_NUMBER},
+    rows = list(page.object_list)
+    opted_out = set(
+        opted_out_numbers(
+            our_number=settings.SMS_FROM_NUMBER, numbers=[c.their_number for c in rows]
+        )
     )
+    return {
+        "page": page,
+        "opted_out": opted_out,
+        "replies_from": settings.SMS_FROM_NUMBER,
+        "version": selectors.list_version(rows, opted_out),
+    }
 
 
 @sender_required

@@ -13,7 +13,10 @@ main{padding:1rem 1.5rem;max-width:80rem}
 table{border-collapse:collapse;width:100%;background:#fff}
 th,td{text-align:left;padding:.5rem .75rem;border-bottom:1px solid #d8dce2;vertical-align:top}
 th{background:#eef1f5}
-td.text{white-space:pre-wrap;word-break:break-word;min-width:16rem}
+td.text{white-space:pre-wrap;word-break:break-word;min-width:12rem}
+/* Seven columns: the reply box takes what is left, and a narrow window scrolls the table,
+   never the page. */
+.wrap{overflow-x:auto}
 td .when{white-space:nowrap}
 .status-Delivered{color:#116329}.status-DeliveryFailed,.status-SendingFailed{color:#a40e26}
 .tools{margin:0 0 1rem}.tools a{margin-right:1rem}
@@ -24,7 +27,7 @@ form{margin:0}
 form.reply,form.send{display:flex;flex-wrap:wrap;gap:.4rem;align-items:center}
 form input[type=text],form input[type=tel]{font:inherit;padding:.3rem .4rem;
   border:1px solid #b8bfc9;border-radius:.25rem;min-width:0;flex:1 1 8rem}
-form.reply input[type=text]{width:9rem}
+form.reply input[type=text]{width:7rem}
 form button{font:inherit;padding:.3rem .8rem;border:0;border-radius:.25rem;background:#0b3d91;
   color:#fff;cursor:pointer}
 .send{background:#fff;padding:.75rem;margin:0 0 1rem;border:1px solid #d8dce2}
@@ -81,13 +84,13 @@ def page(
  autocomplete="off">
 <button type="submit">Send to the app</button>
 </form>
-<table>
+<div class="wrap"><table>
 <thead><tr><th scope="col">When</th><th scope="col">From</th><th scope="col">To</th>
 <th scope="col">Text</th><th scope="col">Status</th><th scope="col">Id</th>
 <th scope="col">Reply</th></tr></thead>
 <tbody>
 {rows}
-</tbody></table></main></body></html>
+</tbody></table></div></main></body></html>
 """
 
 

@@ -176,16 +176,22 @@ def validate_not_opted_out(*, our_number: str, numbers: Sequence[str]) -> None:
     """The refusal of a send to anyone who opted out, naming each of them: the compose form,
     send_sms and message_submit all refuse with it (one query)."""
     if refused := opted_out_numbers(our_number=our_number, numbers=numbers):
-        raise ValidationError(refusal_text(refused, our_number), code="opted_out")
+        raise ValidationError(
+            refusal_text(refused, our_number, asked=len(set(numbers))), code="opted_out"
+        )
 
 
-def refusal_text(numbers: Sequence[str], our_number: str) -> str:
+def refusal_text(numbers: Sequence[str], our_number: str, *, asked: int | None = None) -> str:
+    """`asked`: how many numbers the send named; "send to the others" only when there are
+    others to send to."""
     named = ", ".join(numbers)
-    who = "This number has" if len(numbers) == 1 else "These numbers have"
+    one = len(numbers) == 1
+    who = "This number has" if one else "These numbers have"
+    others = asked is None or asked > len(numbers)
+    then = f" Remove {'it' if one else 'them'} to send to the others." if others else ""
     return (
-        f"{who} opted out of texts from {our_number}: {named}. Nothing was sent; remove "
-        f"{'it' if len(numbers) == 1 else 'them'} to send to the others. What undoes an "
-        f"opt-out: {UNDO}."
+        f"{who} opted out of texts from {our_number}: {named}. Nothing was sent.{then} "
+        f"What undoes an opt-out: {UNDO}."
     )
 
 

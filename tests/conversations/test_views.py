@@ -258,3 +258,16 @@ def test_a_notification_that_is_not_json_is_a_400_not_a_500(client, ours, db):
         HTTP_VERIFICATION_TOKEN="s3cret",
     )
     assert response.status_code == 400
+
+
+def test_the_live_list_follows_new_replies_and_marks_opted_out_contacts(sender_client, ours):
+    message_create(to_numbers=[THEIRS], text="Hello")
+    live = reverse("conversations:list-live")
+    before = sender_client.get(live).content.decode()
+    assert sender_client.get(live).content.decode() == before  # nothing new, same version
+    reply_from("9070", "STOP")
+    after = sender_client.get(live).content.decode()
+    assert "They wrote: STOP" in page_text(sender_client.get(live))
+    assert "1 new" in after
+    assert "opted out" in after
+    assert after != before

@@ -398,6 +398,22 @@ def test_screenshots_of_every_page_at_desktop_and_phone_widths(
         expect(page.locator(".timeline")).to_contain_text("Retry requested by kim")
         _fits_and_shoot(page, width, "the detail page", f"detail-resent-{name}.png")
 
+        page.goto(f"{live_server.url}{reverse('conversations:list')}")
+        expect(page.locator(".conversation", has_text="+16505550102")).to_contain_text("opted out")
+        _fits_and_shoot(page, width, "the conversations", f"conversations-{name}.png")
+        page.locator(".conversation", has_text="+16505550101").get_by_role("link").click()
+        expect(page.locator(".bubble.outbound")).to_contain_text("Your table for four")
+        expect(page.get_by_label("Reply")).to_be_visible()
+        _fits_and_shoot(page, width, "a conversation", f"conversation-{name}.png")
+        page.goto(f"{live_server.url}{reverse('conversations:with', args=['+16505550102'])}")
+        expect(page.locator("#opted-out")).to_contain_text("opted out")
+        _fits_and_shoot(
+            page, width, "an opted-out conversation", f"conversation-opted-out-{name}.png"
+        )
+        page.goto(f"{live_server.url}{reverse('admin:smsapp_optout_changelist')}")
+        expect(page.locator("#result_list")).to_contain_text("+16505550102")
+        _fits_and_shoot(page, width, "the opt-out list", f"optouts-admin-{name}.png")
+
         page.goto(f"{live_server.url}/messages/{texts['scheduled'].pk}/")
         page.get_by_role("link", name="Cancel this text…").click()
         expect(page.get_by_role("heading", name=re.compile(r"Cancel text #\d+\?"))).to_be_visible()
@@ -575,6 +591,9 @@ def test_pages_run_under_the_policy_without_a_violation(csp_browser, rc_settings
     page.locator("#recipients").get_by_text("+16505550101").wait_for()
     for path in [
         "/messages/",
+        reverse("conversations:list"),
+        reverse("conversations:with", args=["+16505550101"]),
+        reverse("admin:smsapp_optout_changelist"),
         "/admin/",
         "/admin/auth/user/",
         "/admin/auth/user/add/",

@@ -43,6 +43,14 @@ def pat(django_user_model, staff_senders):
     return user
 
 
+def reply_as_customer(inbox, to_text: str, words: str) -> None:
+    """Type `words` into the inbox's Reply box of the text that reads `to_text`."""
+    inbox.goto(inbox.url)
+    row = inbox.locator("tr", has_text=to_text).first
+    row.locator("input[name=text]").fill(words)
+    row.get_by_role("button", name="Reply").click()
+
+
 def sim_posts(simulator) -> int:
     return len(simulator.messages())  # texts RingCentral accepted from the app
 
@@ -62,23 +70,34 @@ def test_a_reply_from_the_simulators_inbox_shows_live_and_is_answered_from_the_t
         page = chromium.new_page(viewport={"width": 1100, "height": 850})
         page.set_default_timeout(20_000)
         sign_in(page, live_server, "pat")
-        page.goto(f"{live_server.url}{reverse('conversations:thread', args=[conversation.pk])}")
-        expect(page.locator(".bubble.outbound")).to_contain_text("Your order is ready")
+        page.goto(f"{live_server.url}{reverse('conversations:list')}")
+        row = page.locator(".conversation", has_text=THEIRS)
+        expect(row).to_contain_text("You sent: Your order is ready")
         page.evaluate("window.__notReloaded = true")
 
-        # The customer answers from the simulator's inbox page, in another tab.
+        # The customer answers from the simulator's inbox page, in another tab (a phone).
         inbox = chromium.new_page(viewport={"width": 390, "height": 844})
         inbox.goto(simulator.url + "/")
-        row = inbox.locator("tr", has_text="Your order is ready for pickup")
-        row.locator("input[name=text]").fill("Great, I'll come by at 5")
-        row.get_by_role("button", name="Reply").click()
+        reply_as_customer(inbox, "Your order is ready for pickup", "Great, I'll come by at 5")
         inbox.screenshot(path=str(SCREENSHOTS / "simulator-inbox-reply.png"), full_page=True)
 
-        arrived = page.locator(".bubble.inbound", has_text="Great, I'll come by at 5")
+        # The list shows it without a reload: the words and an unread count.
+        expect(row).to_contain_text("They wrote: Great, I'll come by at 5", timeout=20_000)
+        expect(row.locator(".badge")).to_have_text("1 new")
+        assert page.evaluate("window.__notReloaded === true"), "the list was reloaded"
+        page.screenshot(path=str(SCREENSHOTS / "conversations-list-live.png"), full_page=True)
+
+        row.get_by_role("link").click()
+        expect(page.locator(".bubble.inbound")).to_contain_text("Great, I'll come by at 5")
+        page.evaluate("window.__notReloaded = true")
+        reply_as_customer(inbox, "Your order is ready for pickup", "Is the side door open?")
+        arrived = page.locator(".bubble.inbound", has_text="Is the side door open?")
         expect(arrived).to_be_visible(timeout=20_000)
-        assert page.evaluate("window.__notReloaded === true"), "the page was reloaded"
+        assert page.evaluate("window.__notReloaded === true"), "the thread was reloaded"
         page.screenshot(path=str(SCREENSHOTS / "conversation-reply-arrived.png"), full_page=True)
-        assert InboundText.objects.get().via == "sync"
+        assert set(InboundText.objects.values_list("via", flat=True)) == {"sync"}
+        conversation.refresh_from_db()
+        assert conversation.unread_count == 0  # read where it arrived, in front of pat
 
         # Answered from the thread: the normal pipeline (a queued text, sent by the worker).
         page.get_by_label("Reply").fill("See you at 5!")

@@ -70,3 +70,13 @@ def test_someone_who_opted_in_again_can_be_texted(opted_out):
     )
 
     assert ComposeForm(data={"to": "+16505550102", "text": "hi"}).is_valid()
+
+
+def test_only_a_send_with_other_recipients_is_told_to_remove_the_opted_out_ones(opted_out):
+    alone = ComposeForm(data={"to": "+16505550102", "text": "hi"})
+    with_others = ComposeForm(data={"to": "+16505550101, +16505550102", "text": "hi"})
+
+    assert not alone.is_valid()
+    assert not with_others.is_valid()
+    assert "send to the others" not in alone.errors["to"][0]
+    assert "Remove it to send to the others." in with_others.errors["to"][0]
