@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -288,6 +289,7 @@ INSTALLED_APPS = [
     "auth_tokens",
     "smsapp",
     "conversations",
+    "campaigns",
     "axes",
     "csp",
 ]
@@ -491,6 +493,23 @@ SMS_PROBE_INTERVAL = _seconds("SMS_PROBE_INTERVAL", 20.0, maximum=_HOUR)
 # A text still waiting this many minutes after it was due counts as a problem on /healthz and
 # the banner (a big bulk send at 40 a minute legitimately keeps its tail waiting for a while).
 SMS_HEALTH_WAITING_MINUTES = _whole("SMS_HEALTH_WAITING_MINUTES", 30, minimum=1, maximum=1440)
+# --- Bulk sends (campaigns) ---------------------------------------------------------------------
+# The most lines one bulk send may have: its own cap, apart from SMS_MAX_RECIPIENTS (one send
+# from the form). 10,000 is RingCentral's figure for one A2P request.
+SMS_MAX_BULK_RECIPIENTS = _whole("SMS_MAX_BULK_RECIPIENTS", 10_000, minimum=1, maximum=250_000)
+# A number with RingCentral's A2PSmsSender feature: when set, bulk sends go out from it in
+# high-volume batches (docs/ringcentral.md#high-volume-sms); empty: one text at a time through
+# the standard SMS API and the fleet's limit, from SMS_FROM_NUMBER.
+SMS_A2P_FROM_NUMBER = _str("SMS_A2P_FROM_NUMBER").strip()
+if SMS_A2P_FROM_NUMBER and not re.fullmatch(r"\+[1-9]\d{6,14}", SMS_A2P_FROM_NUMBER):
+    raise ImproperlyConfigured(
+        "SMS_A2P_FROM_NUMBER must be an E.164 number with RingCentral's A2PSmsSender feature, "
+        "e.g. SMS_A2P_FROM_NUMBER=+15551230100 (empty: no high-volume batches)"
+    )
+# Texts per A2P request. RingCentral's documents quote 10,000 texts or about 50 MB a request;
+# smaller batches start sooner and lose less time to one slow request.
+SMS_A2P_BATCH_SIZE = _whole("SMS_A2P_BATCH_SIZE", 1000, minimum=1, maximum=10_000)
+
 # --- Inbound texts (conversations) -------------------------------------------------------------
 # How often RingCentral's message sync is read for replies (Light group: 6 a minute at 10 s,
 # out of the fleet's 40; docs/ringcentral.md#rate-limits). A reply shows within about this.
