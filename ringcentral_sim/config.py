@@ -180,6 +180,17 @@ class SimConfig:
     # "CMN-401" (the app lacks the permission) or "CMN-408" (the user does).
     consents_allowed: bool = True
     consents_denied_code: str = "CMN-401"
+    # High-volume (A2P) batches (docs/simulator.md#high-volume-a2p-batches). False: every
+    # a2p-sms call answers 403 CMN-401 (the app lacks the A2PSMS permission).
+    a2p_allowed: bool = True
+    # More messages than this in one POST .../a2p-sms/batches: 400 CMN-101. The guide quotes
+    # both "about 50 MB" a request and 10,000 texts a request: the smaller figure.
+    a2p_max_batch_size: int = 10000
+    # The 403 for a from number that is not the user's or lacks A2PSmsSender: undocumented, so
+    # our reading, the code POST /sms uses for the same fault. Any code can be set.
+    a2p_sender_refused_code: str = "MSG-242"
+    # A message's cost once handed to a carrier, per segment (the definitions' example, 0.007).
+    a2p_cost_per_segment: float = 0.007
 
     def to_dict(self) -> dict[str, Any]:
         return copy.deepcopy(dataclasses.asdict(self))

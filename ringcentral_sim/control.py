@@ -87,3 +87,13 @@ class SimulatorControl:
 
     def sessions(self) -> list[dict[str, Any]]:
         return self._call("GET", "sessions")["sessions"]
+
+    def a2p_batches(self) -> list[dict[str, Any]]:
+        """Every high-volume (A2P) batch, newest first, as GET .../a2p-sms/batches/{id} shows
+        it now, plus `messageCount` (the messages it accepted)."""
+        return self._call("GET", "a2p/batches")["records"]
+
+    def a2p_messages(self) -> list[dict[str, Any]]:
+        """Every accepted A2P message, newest first: id, batchId, from, to[], text, status,
+        errorCode (None unless it failed), creationTime, lastModifiedTime."""
+        return self._call("GET", "a2p/messages")["records"]

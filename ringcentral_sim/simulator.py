@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
-from ringcentral_sim import inbox, webhooks
+from ringcentral_sim import a2p, inbox, webhooks
 from ringcentral_sim.config import SimConfig
 from ringcentral_sim.consents import OPTED_OUT_CODE, Consents, keyword_status, permission_denied
 from ringcentral_sim.errors import ApiError
@@ -46,6 +46,7 @@ DEFAULT_FAULT_RETRY_AFTER = 60
 EXTENSION_PATH = r"^/restapi/v1\.0/account/(?P<account>[^/]+)/extension/(?P<extension>[^/]+)"
 SUBSCRIPTION_PATH = r"^/restapi/v1\.0/subscription"
 CONSENTS_PATH = r"^/restapi/v2/accounts/(?P<account>[^/]+)/sms/consents"
+A2P_PATH = r"^/restapi/v1\.0/account/(?P<account>[^/]+)/a2p-sms"
 # The inbox's reply forms post here: the one control path that takes a form body.
 INBOX_REPLY_PATH = "/_sim/inbox/reply"
 # How many times one inbound text may be notified to each subscription (/_sim/inbound).
@@ -177,6 +178,22 @@ class Simulator:
             ("PATCH", re.compile(CONSENTS_PATH + r"$"), "Light", self._patch_consents),
             ("POST", re.compile(CONSENTS_PATH + r"/search$"), "Light", self._search_consents),
             ("GET", re.compile(EXTENSION_PATH + r"$"), "Light", self._extension_info),
+            # High-volume SMS: every operation is Light (the reference's rate-limit group).
+            ("POST", re.compile(A2P_PATH + r"/batches$"), "Light", self._create_a2p_batch),
+            ("GET", re.compile(A2P_PATH + r"/batches$"), "Light", self._list_a2p_batches),
+            (
+                "GET",
+                re.compile(A2P_PATH + r"/batches/(?P<id>[^/]+)$"),
+                "Light",
+                self._get_a2p_batch,
+            ),
+            ("GET", re.compile(A2P_PATH + r"/messages$"), "Light", self._list_a2p_messages),
+            (
+                "GET",
+                re.compile(A2P_PATH + r"/messages/(?P<id>[^/]+)$"),
+                "Light",
+                self._get_a2p_message,
+            ),
             ("GET", re.compile(r"^/restapi/v1\.0/?$"), None, self._api_version),
             ("GET", re.compile(r"^/$"), None, self._inbox_page),
             ("GET", re.compile(r"^/_sim/config$"), None, self._get_config),
@@ -195,6 +212,8 @@ class Simulator:
             ("GET", re.compile(r"^/_sim/subscriptions$"), None, self._all_subscriptions),
             ("POST", re.compile(r"^/_sim/sync/reset$"), None, self._sync_reset),
             ("GET", re.compile(r"^/_sim/opt-outs$"), None, self._opt_outs),
+            ("GET", re.compile(r"^/_sim/a2p/batches$"), None, self._all_a2p_batches),
+            ("GET", re.compile(r"^/_sim/a2p/messages$"), None, self._all_a2p_messages),
         ]
         # Handlers that take the lock themselves: creating a subscription calls the app's
         # webhook (up to webhook_timeout_seconds), and the app may call the simulator meanwhile.
@@ -671,6 +690,89 @@ class Simulator:
             raise
         return Response.of_json(200, answer, decision.headers())
 
+    # -- high-volume (A2P) SMS --------------------------------------------------------------
+
+    def _a2p_session(
+        self, request: Request, params: dict[str, str]
+    ) -> tuple[Session, RateDecision]:
+        session, decision = self._api_session(request, params, "Light")
+        if not self.config.a2p_allowed:
+            raise ApiError(
+                403,
+                "CMN-401",
+                "In order to call this API endpoint, application needs to have [A2PSMS] permission",
+                permission="A2PSMS",
+                headers=decision.headers(),
+            )
+        return session, decision
+
+    def _create_a2p_batch(self, request: Request, params: dict[str, str]) -> Response:
+        session, decision = self._a2p_session(request, params)
+        account = session.user["account_id"]
+
+        def blocked(from_number: str, to_number: str) -> str | None:
+            # Decided at acceptance, as for POST /sms (docs/ringcentral.md#opt-out).
+            opted_out = self._consents.blocking(account, from_number, to_number)
+            return OPTED_OUT_CODE if opted_out else None
+
+        now = self.now()
+        try:
+            batch, rejected = self._a2p.create(
+                self.config, session.user, request.json(), now=now, blocked=blocked
+            )
+        except ApiError as error:
+            error.headers.update(decision.headers())
+            raise
+        # MessageBatchResponse with `rejected`: only this answer carries it.
+        answer = a2p.render_batch(self.config, batch, now) | {"rejected": rejected}
+        return Response.of_json(201, answer, decision.headers())
+
+    def _get_a2p_batch(self, request: Request, params: dict[str, str]) -> Response:
+        session, decision = self._a2p_session(request, params)
+        try:
+            batch = self._a2p.batch(session.user["account_id"], params["id"])
+        except ApiError as error:
+            error.headers.update(decision.headers())
+            raise
+        return Response.of_json(
+            200, a2p.render_batch(self.config, batch, self.now()), decision.headers()
+        )
+
+    def _list_a2p_batches(self, request: Request, params: dict[str, str]) -> Response:
+        session, decision = self._a2p_session(request, params)
+        try:
+            answer = self._a2p.list_batches(
+                self.config, session.user["account_id"], request.values, now=self.now()
+            )
+        except ApiError as error:
+            error.headers.update(decision.headers())
+            raise
+        return Response.of_json(200, answer, decision.headers())
+
+    def _list_a2p_messages(self, request: Request, params: dict[str, str]) -> Response:
+        session, decision = self._a2p_session(request, params)
+        try:
+            answer = self._a2p.list_messages(
+                self.config, session.user["account_id"], request.values, now=self.now()
+            )
+        except ApiError as error:
+            error.headers.update(decision.headers())
+            raise
+        return Response.of_json(200, answer, decision.headers())
+
+    def _get_a2p_message(self, request: Request, params: dict[str, str]) -> Response:
+        session, decision = self._a2p_session(request, params)
+        try:
+            message = self._a2p.message(session.user["account_id"], params["id"])
+        except ApiError as error:
+            error.headers.update(decision.headers())
+            raise
+        # MessageDetailsResponse: a string id and the text, whatever the view.
+        record = a2p.render_message(
+            self.config, message, self.now(), detailed=True, id_as_string=True
+        )
+        return Response.of_json(200, record, decision.headers())
+
     # -- inbound texts ----------------------------------------------------------------------
 
     def _receive(
@@ -724,7 +826,13 @@ class Simulator:
         records = [
             render(self.config, m, base_url="", now=now, canonical=True)
             for m in reversed(self._messages.messages)
+        ] + [
+            inbox.a2p_record(self._a2p_control_record(m, now))
+            for m in reversed(self._a2p.messages())
         ]
+        # Newest first across both stores (a stable sort: ties keep newest-first order); ISO
+        # times in one form sort as strings.
+        records.sort(key=lambda r: r["creationTime"], reverse=True)
         try:
             refresh = min(max(int(request.query.get("refresh", "0")), 0), 3600)
         except ValueError:
@@ -785,6 +893,33 @@ class Simulator:
 
     def _opt_outs(self, request: Request, params: dict[str, str]) -> Response:
         return Response.of_json(200, {"records": self._consents.opted_out()})
+
+    def _all_a2p_batches(self, request: Request, params: dict[str, str]) -> Response:
+        now = self.now()
+        records = [
+            a2p.render_batch(self.config, b, now) | {"messageCount": len(b.messages)}
+            for b in reversed(self._a2p.batches)
+        ]
+        return Response.of_json(200, {"records": records})
+
+    def _all_a2p_messages(self, request: Request, params: dict[str, str]) -> Response:
+        now = self.now()
+        records = [self._a2p_control_record(m, now) for m in reversed(self._a2p.messages())]
+        return Response.of_json(200, {"records": records})
+
+    def _a2p_control_record(self, message: a2p.A2PMessage, now: float) -> dict[str, Any]:
+        status, changed, code = a2p.message_state(self.config, message, now)
+        return {
+            "id": message.id,
+            "batchId": message.batch_id,
+            "from": message.from_number,
+            "to": list(message.to_numbers),
+            "text": message.text,
+            "status": status,
+            "errorCode": code,
+            "creationTime": iso(message.created_at),
+            "lastModifiedTime": iso(changed),
+        }
 
     def _get_config(self, request: Request, params: dict[str, str]) -> Response:
         return Response.of_json(200, self.config.to_dict())
@@ -882,6 +1017,9 @@ class Simulator:
                 1 for s in self._webhooks.subscriptions.values() if s.alive(self.now())
             ),
             "opt_outs": len(self._consents.opted_out()),
+            "a2p_batches": len(self._a2p.batches),
+            "a2p_messages": len(self._a2p.messages()),
+            "a2p_duplicates": self._a2p.duplicates(),
         }
 
     def _reset_state(self, config: SimConfig) -> None:
@@ -891,6 +1029,7 @@ class Simulator:
         self._messages = MessageStore()
         self._sync_tokens = SyncTokens()
         self._consents = Consents()
+        self._a2p = a2p.A2PStore()
         # A fresh object: deliveries still running for the old one report to it, not here.
         self._webhooks = Webhooks(self._lock, self.now, lambda: self.config)
         self._limiter = RateLimiter()
