@@ -5,6 +5,7 @@ service."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -78,8 +79,13 @@ class ComposeForm(forms.Form):
     # twice (a double click, a POST the browser retried, Confirm pressed twice) sends once.
     submission_key = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, text_checks: Sequence[Callable[[str], None]] = (), **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        # Rules of where the text came from, beyond those of every send: a template's
+        # {placeholders} must be replaced (the compose view passes campaigns' check).
+        self._text_checks = tuple(text_checks)
         self._key_problem: str | None = None
         if not self.is_bound:
             self.initial["submission_key"] = new_submission_key()
@@ -113,6 +119,8 @@ class ComposeForm(forms.Form):
     def clean_text(self) -> str:
         text: str = self.cleaned_data["text"]
         validate_text(text)
+        for check in self._text_checks:
+            check(text)
         return text
 
     def clean_send_at(self) -> datetime | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,8 +13,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from campaigns.models import Template
+from campaigns.services import templates as template_services
 from smsapp import selectors, services
 from smsapp.forms import (
     MAX_PREVIEW_TEXT_CHARS,
@@ -56,11 +60,26 @@ def sender_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
 
 @sender_required
 def compose(request: HttpRequest) -> HttpResponse:
-    form = ComposeForm(request.POST or None)
+    # "Start from a template": ?template=<id> fills Message with its text, and the form carries
+    # the id on, so that a single text does not go out with the template's {placeholders}.
+    posted = request.method == "POST"
+    template_id = (request.POST if posted else request.GET).get("template")
+    template = template_services.template_find(template_id)
+    text_checks: list[Callable[[str], None]] = []
+    if template is not None:
+        text_checks.append(
+            functools.partial(template_services.validate_placeholders_replaced, template=template)
+        )
+    form = ComposeForm(
+        request.POST or None,
+        initial={"text": template.text} if template and not posted else None,
+        text_checks=text_checks,
+    )
     # "Back" from the confirmation: the form as it was filled in, to change and send again.
-    editing = request.method != "POST" or request.POST.get("action") == "back"
+    editing = not posted or request.POST.get("action") == "back"
     if editing or not form.is_valid():
-        return render(request, "smsapp/compose.html", {"form": form})
+        context = {"form": form, **_compose_templates(template, template_id, posted)}
+        return render(request, "smsapp/compose.html", context)
     if form.needs_confirmation:
         return render(request, "smsapp/confirm.html", {"form": form, "summary": form.summary()})
     try:
@@ -75,13 +94,38 @@ def compose(request: HttpRequest) -> HttpResponse:
         if "submission_key" in getattr(error, "error_dict", {}):
             form.renew_submission_key()  # this form's key is spent: the next Send is new
         form.add_error(None, error)
-        return render(request, "smsapp/compose.html", {"form": form})
+        context = {"form": form, **_compose_templates(template, template_id, posted)}
+        return render(request, "smsapp/compose.html", context)
     # A repeat (double click, retried POST) lands where the first did, with the same words:
     # the browser shows only the last answer, and it must say what was sent.
     messages.success(request, _created_summary(submission.messages))
     if submission.repeated:
         messages.info(request, "This form had already been sent: it was sent once, not again.")
     return redirect("smsapp:history")
+
+
+def _compose_templates(
+    template: Template | None, template_id: str | None, posted: bool
+) -> dict[str, Any]:
+    """The compose page's "Start from a template": the choices, the one in use and its
+    placeholders, or why the one asked for is not there."""
+    context: dict[str, Any] = {
+        "template_choices": template_services.template_choices(),
+        "start_template": template,
+        "start_placeholders": [],
+        "start_problem": None,
+    }
+    if template is not None:
+        context["start_placeholders"] = template_services.placeholder_hints(template.text)
+        query = urlencode({"template": template.pk})
+        context["start_bulk_url"] = f"{reverse('campaigns:bulk-new')}?{query}"
+    elif template_id and not posted:
+        # A link to a template deleted since, or a mistyped address: the page still works.
+        context["start_problem"] = (
+            "That template does not exist (any more): it may have been deleted. "
+            "Pick another, or write the message yourself."
+        )
+    return context
 
 
 @sender_required
