@@ -33,7 +33,7 @@ class BulkSend(models.Model):
         RUNNING = "running", "sending"
         PAUSED = "paused", "paused"
         CANCELED = "canceled", "canceled"
-        DONE = "done", "all handed to RingCentral"
+        DONE = "done", "every line handed over"
 
     class Via(models.TextChoices):
         PIPELINE = "pipeline", "one text at a time (the standard SMS API)"
@@ -73,7 +73,7 @@ class BulkSend(models.Model):
 
 class A2PBatch(models.Model):
     """One request to RingCentral's a2p-sms/batches: its rows, its claim and what came back.
-    docs/ringcentral.md#high-volume-sms has the exactly-once rules it follows."""
+    docs/a2p.md has the exactly-once rules it follows."""
 
     class Status(models.TextChoices):
         SENDING = "sending", "being sent"

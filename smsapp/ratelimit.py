@@ -126,6 +126,19 @@ class FleetRateLimiter:
         pause now in force."""
         return float(self._pause(keys=[self._keys[1]], args=[seconds]))
 
+    def per_minute(self, default: int = 40) -> float:
+        """The pace the fleet keeps now, in requests a minute: the stricter of our own limit and
+        what RingCentral's headers last said; `default` before any answer with "auto" (0).
+        For estimates shown to people (a bulk send's duration, how much to queue ahead)."""
+        rates = [self.limit * 60.0 / self.window] if self.limit else []
+        try:
+            server_limit, server_window = self._redis.mget(self._keys[2], self._keys[3])
+        except redis.RedisError:
+            server_limit = server_window = None
+        if server_limit and server_window and float(server_window) > 0:
+            rates.append(int(server_limit) * 60.0 / float(server_window))
+        return min(rates) if rates else float(default)
+
     def observe(self, headers: dict[str, str], *, throttled: bool = False) -> None:
         """Follow RingCentral's own view: a lower X-Rate-Limit-Limit becomes ours, and
         RingCentral's window becomes a second window every acquire must fit (with "auto",

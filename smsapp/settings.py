@@ -575,6 +575,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     },
     # The webhook subscription, when RINGCENTRAL_WEBHOOK_URL is set: created, renewed,
     # replaced when blacklisted; removed when the setting is emptied.
+    # Bulk sends: scheduled ones started when due, running ones fed (a minute's worth into the
+    # pipeline, or A2P batches); uncertain A2P batches settled; A2P statuses read.
+    "campaigns-feed": {"task": "campaigns.feed_bulk_sends", "schedule": SMS_DISPATCH_INTERVAL},
+    "campaigns-a2p-settle": {
+        "task": "campaigns.settle_a2p_batches",
+        "schedule": SMS_SWEEP_INTERVAL,
+    },
+    "campaigns-a2p-poll": {
+        "task": "campaigns.poll_a2p_statuses",
+        "schedule": SMS_STATUS_POLL_INTERVAL,
+    },
     # RingCentral's consent list (smsapp.services.optouts): staff changes pushed, its opt-outs
     # pulled. RingCentral blocks its own opt-outs meanwhile, so a quarter hour is plenty.
     "sms-sync-consents": {"task": "smsapp.sync_consents", "schedule": 900.0},

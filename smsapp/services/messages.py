@@ -19,16 +19,20 @@ from django.utils import timezone
 from smsapp import delivery_codes
 from smsapp.delivery_codes import Outcome
 from smsapp.models import Message, MessageEvent
+from smsapp.phones import is_e164
 from smsapp.services import optouts
 from smsapp.services.enqueue import enqueue_on_commit
-from smsapp.services.transitions import transition
+from smsapp.services.transitions import transition, transition_many
 from smsapp.signals import messages_created
 from smsapp.validation import (
     as_given,
     is_submission_key,
+    validate_from_number,
     validate_send,
     validate_submission_key,
+    validate_text,
 )
+from smsapp.validation import problem as validation_problem
 
 # How a "Send again" event starts: the detail page finds the series boundaries by it (attempts
 # restart at 0 for each series, which SMS_MAX_ATTEMPTS limits on its own).
@@ -137,6 +141,70 @@ def message_submit(
             return earlier
         raise
     return Submission(messages)
+
+
+def messages_create_each(
+    *,
+    texts: Sequence[tuple[str, str]],
+    created_by: AbstractBaseUser | None = None,
+    event: str,
+) -> tuple[list[Message], list[str]]:
+    """One queued text per (number, words) pair, each with its own words: how a bulk send
+    feeds the pipeline, a chunk at a time. The rules of message_submit but the recipient cap
+    (a bulk send has its own, SMS_MAX_BULK_RECIPIENTS, checked at upload). A number that opted
+    out since is not texted: returns (the texts created, the numbers left out for that)."""
+    from_number = settings.SMS_FROM_NUMBER
+    errors = [
+        problem
+        for number, text in texts
+        for problem in (
+            None if is_e164(number) else f"{number!r} is not an E.164 number",
+            validation_problem(validate_text, text),
+        )
+        if problem
+    ]
+    if from_problem := validation_problem(validate_from_number, from_number):
+        errors.append(from_problem)
+    if errors:
+        raise ValidationError(errors[:5])
+    refused = set(optouts.opted_out_numbers(our_number=from_number, numbers=[n for n, _ in texts]))
+    now = timezone.now()
+    with transaction.atomic():
+        messages = Message.objects.bulk_create(
+            [
+                Message(
+                    to_number=number,
+                    from_number=from_number,
+                    text=text,
+                    created_by=created_by,
+                    status=Message.Status.QUEUED,
+                    next_attempt_at=now,
+                    dispatched_at=now,
+                )
+                for number, text in texts
+                if number not in refused
+            ]
+        )
+        MessageEvent.objects.bulk_create(
+            [MessageEvent(message=m, status=m.status, description=event) for m in messages]
+        )
+        if messages:
+            messages_created.send(sender=Message, messages=messages)
+            enqueue_on_commit([m.pk for m in messages])
+    return messages, sorted(refused)
+
+
+def messages_cancel_unsent(*, message_ids: Sequence[int], event: str) -> list[int]:
+    """Cancel those of these texts that have not started going out: scheduled ones and queued
+    ones no worker has claimed (the claim, queued -> sending, and this move are both
+    conditional on "queued": exactly one of them wins). Returns the ids canceled."""
+    return transition_many(
+        message_ids,
+        from_statuses=[Message.Status.SCHEDULED, Message.Status.QUEUED],
+        to=Message.Status.CANCELED,
+        event=event,
+        next_attempt_at=None,
+    )
 
 
 def _submission_digest(

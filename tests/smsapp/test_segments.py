@@ -63,3 +63,23 @@ def test_characters_are_counted_as_people_see_them_beside_the_utf16_units(text, 
 def test_an_astral_character_forcing_ucs2_is_named_once_as_one_character():
     # Iterated by code point, not by UTF-16 unit: U+1F389, never its surrogate halves.
     assert segment_info("Done \N{PARTY POPPER}").ucs2_characters == ("\N{PARTY POPPER}",)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "Hello",
+        "x" * 160,
+        "x" * 161,
+        "€" * 80,
+        "€" * 81,
+        "café ☕",
+        "👍🏽" * 40,
+        "a\u00a0b" * 30,
+    ],
+)
+def test_segment_count_agrees_with_segment_info(text):
+    from smsapp.segments import segment_count
+
+    assert segment_count(text) == segment_info(text).segments

@@ -102,6 +102,7 @@ def process_env(settings) -> dict[str, str]:
         "CELERY_BROKER_URL",
         "REDIS_URL",
         "RINGCENTRAL_WEBHOOK_URL",
+        "SMS_A2P_FROM_NUMBER",
     ):
         env[name] = str(getattr(settings, name))
     for name in (
@@ -123,6 +124,8 @@ def process_env(settings) -> dict[str, str]:
         "INBOUND_SYNC_INTERVAL_WITH_WEBHOOK",
         "INBOUND_WEBHOOK_CHECK_INTERVAL",
         "RINGCENTRAL_WEBHOOK_EXPIRES_IN",
+        "SMS_A2P_BATCH_SIZE",
+        "SMS_MAX_BULK_RECIPIENTS",
     ):
         value = getattr(settings, name)
         if name == "SMS_RATE_LIMIT_PER_MINUTE" and value == 0:
