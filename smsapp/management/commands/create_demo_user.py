@@ -35,12 +35,21 @@ class Command(BaseCommand):
         user.is_staff = True  # to see the RingCentral token status in the admin
         user.save()
         user.groups.add(Group.objects.get(name=STAFF_SENDERS_GROUP))
-        user.user_permissions.add(
-            Permission.objects.get(
-                content_type__app_label="auth_tokens", codename="view_ringcentraltoken"
+        # What a small team's one admin does, so every page of the demo can be tried: the token
+        # status, the opt-out list (and changing it), templates.
+        for app_label, codename in DEMO_PERMISSIONS:
+            user.user_permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
             )
-        )
         self.stdout.write(f"{user.get_username()} {password}")
+
+
+DEMO_PERMISSIONS = (
+    ("auth_tokens", "view_ringcentraltoken"),
+    ("smsapp", "view_optout"),
+    ("smsapp", "manage_optouts"),
+    ("campaigns", "manage_templates"),
+)
 
 
 def _kept_password(path: Path | None) -> str:

@@ -37,3 +37,21 @@ def test_without_a_file_every_run_gets_a_new_random_password(staff_senders):
     call_command("create_demo_user", stdout=out1)
     call_command("create_demo_user", stdout=out2)
     assert out1.getvalue().split()[1] != out2.getvalue().split()[1]
+
+
+def test_the_demo_login_can_try_every_page_templates_and_opt_outs_included(client, staff_senders):
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    call_command("create_demo_user", stdout=io.StringIO())
+    demo = get_user_model().objects.get(username="demo")
+    client.force_login(demo)
+    for url in (
+        reverse("campaigns:template-new"),
+        reverse("campaigns:bulk-new"),
+        reverse("conversations:list"),
+        reverse("admin:smsapp_optout_changelist"),
+        reverse("admin:auth_tokens_ringcentraltoken_changelist"),
+    ):
+        assert client.get(url).status_code == 200, url
+    assert demo.has_perm("smsapp.manage_optouts")
