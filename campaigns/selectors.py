@@ -118,6 +118,16 @@ class Estimate:
     requests: int
     how: str
 
+    @property
+    def duration(self) -> str:
+        """ "under a minute", "about 12 minutes", "about 4.2 hours"."""
+        if self.minutes < 1:
+            return "under a minute"
+        if self.minutes < 90:
+            minutes = round(self.minutes)
+            return f"about {minutes} minute{'s' if minutes != 1 else ''}"
+        return f"about {self.minutes / 60:.1f} hours"
+
 
 def bulk_estimate(bulk: BulkSend) -> Estimate:
     """How long handing every line to RingCentral takes: the fleet's pace for the pipeline

@@ -42,7 +42,7 @@ def test_upload_leads_to_a_preview_with_totals_lines_and_reasons(sender_client, 
     assert "the same number as line 2" in page
     assert "empty {first_name}" in page
     assert "Hi Ana, a reminder of your appointment on Dec 1 at 9:00." in page
-    assert "about 1 minute at 40 a minute" in page
+    assert "under a minute at 40 a minute" in page  # 27 texts at 40 a minute
     assert "Send 27 texts" in page
     assert not Message.objects.exists()  # nothing is sent before the confirmation
 
@@ -133,3 +133,18 @@ def test_bulk_pages_need_the_send_permission(client, django_user_model, pipeline
     client.force_login(user)
     assert client.get(reverse("campaigns:bulk-list")).status_code == 403
     assert client.get(reverse("campaigns:bulk-new")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("minutes", "words"),
+    [
+        (0.1, "under a minute"),
+        (1.4, "about 1 minute"),
+        (12.6, "about 13 minutes"),
+        (250, "about 4.2 hours"),
+    ],
+)
+def test_the_estimate_reads_as_people_say_it(minutes, words):
+    from campaigns.selectors import Estimate
+
+    assert Estimate(minutes, 0, "40 a minute").duration == words
