@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
 
+from bench import databases  # noqa: E402
 from bench.databases import recreate_database  # noqa: E402
 from harness.contacts import TEXT, contacts_csv  # noqa: E402
 from ringcentral_sim import SimulatorControl, SimulatorServer  # noqa: E402
@@ -43,20 +44,7 @@ STANDARD_PACE = 40  # texts a minute: RingCentral's Medium group, the default "a
 
 
 def app_env(db_url: str, redis_url: str, sim_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(sim.app_environment(sim_url))
-    env.update(
-        DATABASE_URL=db_url,
-        CELERY_BROKER_URL=redis_url,
-        REDIS_URL=redis_url,
-        DJANGO_SETTINGS_MODULE="smsapp.settings",
-        SMSAPP_IGNORE_DOTENV="1",
-        SECRET_KEY="bench-only-insecure-key",
-        ALLOWED_HOSTS="testserver,localhost",
-        PYTHONPATH=str(ROOT),
-        SMS_MAX_BULK_RECIPIENTS="250000",
-    )
-    return env
+    return databases.app_env(db_url, redis_url, sim_url, SMS_MAX_BULK_RECIPIENTS="250000")
 
 
 def baseline_parse(data: bytes) -> float:

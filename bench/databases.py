@@ -1,11 +1,17 @@
-"""The benches' own PostgreSQL databases: made from scratch for each run (or kept, when asked),
-never the developer's or the tests'."""
+"""The benches' own PostgreSQL databases (made from scratch for each run, or kept when asked,
+never the developer's or the tests'), and the app's settings for a bench run."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
+
+from ringcentral_sim import config as sim
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _server_and_name(url: str) -> tuple[str, str]:
@@ -25,3 +31,23 @@ def recreate_database(url: str) -> None:
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def app_env(db_url: str, redis_url: str, sim_url: str, **extra: str) -> dict[str, str]:
+    """The environment of the app (this process, its workers) in a bench: its own database and
+    Redis, the simulator's credentials, no .env."""
+    env = dict(os.environ)
+    env.update(sim.app_environment(sim_url))
+    env.update(
+        DATABASE_URL=db_url,
+        CELERY_BROKER_URL=redis_url,
+        REDIS_URL=redis_url,
+        DJANGO_SETTINGS_MODULE="smsapp.settings",
+        SMSAPP_IGNORE_DOTENV="1",
+        SECRET_KEY="bench-only-insecure-key",
+        ALLOWED_HOSTS="testserver,localhost",
+        PYTHONPATH=str(ROOT),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env

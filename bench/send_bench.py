@@ -29,9 +29,9 @@ sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
 
+from bench import databases  # noqa: E402
 from bench.databases import recreate_database  # noqa: E402
 from ringcentral_sim import SimulatorControl, SimulatorServer  # noqa: E402
-from ringcentral_sim import config as sim  # noqa: E402
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/smsapp_bench_send"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
@@ -39,23 +39,14 @@ UNLIMITED = {"Auth": 100_000, "Heavy": 100_000, "Medium": 100_000, "Light": 100_
 
 
 def app_env(db_url: str, redis_url: str, sim_url: str, **extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(sim.app_environment(sim_url))
-    env.update(
-        DATABASE_URL=db_url,
-        CELERY_BROKER_URL=redis_url,
-        REDIS_URL=redis_url,
-        DJANGO_SETTINGS_MODULE="smsapp.settings",
-        SMSAPP_IGNORE_DOTENV="1",
-        SECRET_KEY="bench-only-insecure-key",
-        ALLOWED_HOSTS="testserver,localhost",
-        PYTHONPATH=str(ROOT),
-        PYTHONUNBUFFERED="1",
+    return databases.app_env(
+        db_url,
+        redis_url,
+        sim_url,
         SMS_MAX_RECIPIENTS="10000",
         SMS_RATE_LIMIT_PER_MINUTE="auto",
+        **extra,
     )
-    env.update(extra)
-    return env
 
 
 class Fleet:

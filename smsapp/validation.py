@@ -4,7 +4,7 @@ and services.messages (the final authority, whoever calls it) raise these same e
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import ParamSpec
 
@@ -174,6 +174,12 @@ def validate_send(
         "send_at": lambda: None if send_at is None else validate_send_at(send_at, now=now),
         NON_FIELD_ERRORS: lambda: validate_from_number(from_number),
     }
+    validate_each(checks)
+
+
+def validate_each(checks: Mapping[str, Callable[[], None]]) -> None:
+    """Run every check, and raise their errors together, each under its field: a form shows
+    them all at once, beside their fields, instead of one per submission."""
     errors: dict[str, list[ValidationError]] = {}
     for field, check in checks.items():
         try:

@@ -12,7 +12,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 
 from campaigns.models import Template
 from campaigns.placeholders import PlaceholderError, column_key, placeholders
-from smsapp.validation import validate_text
+from smsapp.validation import validate_each, validate_text
 
 # Creating, changing and deleting templates (Template.Meta.permissions); using one needs only
 # smsapp.send_sms, like composing.
@@ -92,17 +92,12 @@ def _name_taken(name: str) -> ValidationError:
 
 def _validate(*, name: str, text: str, exclude: Template | None = None) -> None:
     """Both fields' rules at once, each error under its field."""
-    errors: dict[str, list[ValidationError]] = {}
-    for field, check in (
-        ("name", lambda: validate_template_name(name, exclude=exclude)),
-        ("text", lambda: validate_template_text(text)),
-    ):
-        try:
-            check()
-        except ValidationError as error:
-            errors[field] = error.error_list
-    if errors:
-        raise ValidationError(errors)
+    validate_each(
+        {
+            "name": lambda: validate_template_name(name, exclude=exclude),
+            "text": lambda: validate_template_text(text),
+        }
+    )
 
 
 # -- writes ------------------------------------------------------------------------------------

@@ -104,30 +104,19 @@ def message_submit(
     now = timezone.now()
     _validate(numbers, text, from_number, send_at, now)
     scheduled = send_at is not None and send_at > now
-    status = Message.Status.SCHEDULED if scheduled else Message.Status.QUEUED
     who = f" by {created_by}" if created_by else ""
     event = f"Scheduled{who} for {as_given(send_at)}" if scheduled else f"Queued{who}"
     try:
         with transaction.atomic():
-            messages = Message.objects.bulk_create(
-                [
-                    Message(
-                        to_number=number,
-                        from_number=from_number,
-                        text=text,
-                        created_by=created_by,
-                        status=status,
-                        send_at=send_at if scheduled else None,
-                        next_attempt_at=None if scheduled else now,
-                        dispatched_at=None if scheduled else now,
-                        submission_key=submission_key or "",
-                        submission_digest=digest,
-                    )
-                    for number in numbers
-                ]
-            )
-            MessageEvent.objects.bulk_create(
-                [MessageEvent(message=m, status=status, description=event) for m in messages]
+            messages = _create_texts(
+                [(number, text) for number in numbers],
+                from_number=from_number,
+                created_by=created_by,
+                event=event,
+                now=now,
+                send_at=send_at if scheduled else None,
+                submission_key=submission_key or "",
+                submission_digest=digest,
             )
             # Inside the transaction: receivers' rows commit with the texts (smsapp/signals.py).
             messages_created.send(sender=Message, messages=messages)
@@ -170,23 +159,12 @@ def messages_create_each(
     refused = set(optouts.opted_out_numbers(our_number=from_number, numbers=[n for n, _ in texts]))
     now = timezone.now()
     with transaction.atomic():
-        messages = Message.objects.bulk_create(
-            [
-                Message(
-                    to_number=number,
-                    from_number=from_number,
-                    text=text,
-                    created_by=created_by,
-                    status=Message.Status.QUEUED,
-                    next_attempt_at=now,
-                    dispatched_at=now,
-                )
-                for number, text in texts
-                if number not in refused
-            ]
-        )
-        MessageEvent.objects.bulk_create(
-            [MessageEvent(message=m, status=m.status, description=event) for m in messages]
+        messages = _create_texts(
+            [(number, text) for number, text in texts if number not in refused],
+            from_number=from_number,
+            created_by=created_by,
+            event=event,
+            now=now,
         )
         if messages:
             messages_created.send(sender=Message, messages=messages)
@@ -205,6 +183,41 @@ def messages_cancel_unsent(*, message_ids: Sequence[int], event: str) -> list[in
         event=event,
         next_attempt_at=None,
     )
+
+
+def _create_texts(
+    texts: Sequence[tuple[str, str]],
+    *,
+    from_number: str,
+    created_by: AbstractBaseUser | None,
+    event: str,
+    now: datetime,
+    send_at: datetime | None = None,
+    **fields: str,
+) -> list[Message]:
+    """The rows and their first events: scheduled at `send_at`, else queued now (and already
+    dispatched: the caller enqueues them on commit)."""
+    status = Message.Status.SCHEDULED if send_at else Message.Status.QUEUED
+    messages = Message.objects.bulk_create(
+        [
+            Message(
+                to_number=number,
+                from_number=from_number,
+                text=text,
+                created_by=created_by,
+                status=status,
+                send_at=send_at,
+                next_attempt_at=None if send_at else now,
+                dispatched_at=None if send_at else now,
+                **fields,
+            )
+            for number, text in texts
+        ]
+    )
+    MessageEvent.objects.bulk_create(
+        [MessageEvent(message=m, status=status, description=event) for m in messages]
+    )
+    return messages
 
 
 def _submission_digest(

@@ -128,3 +128,22 @@ def test_two_feeders_at_once_never_make_two_texts_of_one_line(sms_settings, monk
     numbers = list(Message.objects.values_list("to_number", flat=True))
     assert len(numbers) == len(set(numbers))
     assert BulkRecipient.objects.filter(bulk=bulk, status=Row.MESSAGE).count() == len(numbers)
+
+
+def test_a_scheduled_send_waits_for_its_time_then_goes(sms_settings, db):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    sms_settings.SMS_A2P_FROM_NUMBER = ""
+    bulk = bulk_create_from_csv(
+        file=io.BytesIO(contacts_csv(3)), file_name="l.csv", text=TEXT, created_by=None
+    )
+    assert bulk_confirm(bulk=bulk, send_at=timezone.now() + timedelta(hours=2))
+    assert bulk_feed() == 0
+    bulk.refresh_from_db()
+    assert bulk.status == BulkSend.Status.SCHEDULED
+    BulkSend.objects.filter(pk=bulk.pk).update(send_at=timezone.now() - timedelta(seconds=1))
+    assert bulk_feed() == 3
+    bulk.refresh_from_db()
+    assert bulk.status == BulkSend.Status.DONE
