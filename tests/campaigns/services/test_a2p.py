@@ -1,34 +1,31 @@
 """campaigns/services/a2p.py: A2P batches exactly once (docs/a2p.md).
 
-Most tests run against the simulator over a real socket. A few replace the HTTP layer
-(campaigns/a2p_client.py) with a stand-in to reach outcomes the simulator cannot act out, such
-as a lookup that lists a batch nobody claimed, or a process killed mid-request."""
+Every test runs against the simulator over a real socket: lost answers, errors, 429s, refused
+logins and slow answers are its faults and settings, other batches in a lookup window are real
+batches sent to it, and time that must pass is moved in our database. One test alone changes a
+real answer after it arrived, for the one case the simulator cannot act out (its docstring
+says why)."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.utils import timezone
 
+from auth_tokens.rest import ringcentral_request
 from campaigns import a2p_client
-from campaigns.a2p_client import BatchAnswer, Rejection
+from campaigns.a2p_client import BatchAnswer
 from campaigns.models import A2PBatch, BulkRecipient, BulkSend
 from campaigns.services import a2p
 from campaigns.services.a2p import a2p_poll_statuses, a2p_send_next_batch, a2p_settle_uncertain
-from ringcentral_sim.config import DEFAULT_A2P_NUMBER, DEFAULT_FROM_NUMBER
-from smsapp.backends.base import (
-    AmbiguousSmsError,
-    AuthWaitSmsError,
-    PermanentSmsError,
-    RateLimitedSmsError,
-    TransientSmsError,
-)
+from ringcentral_sim.config import DEFAULT_A2P_NUMBER, DEFAULT_FROM_NUMBER, default_user
 from smsapp.models import OptOut
 
 Row = BulkRecipient.Status
@@ -478,197 +475,26 @@ def test_concurrent_feeders_never_put_a_row_in_two_batches(
     assert counters["a2p_batches"] == len(batches) == 5
 
 
-# -- outcomes the simulator cannot act out (the HTTP layer replaced) ------------------------------
-
-
-class FakeRingCentral:
-    """Stands in for campaigns/a2p_client.py: answers the POST as told, lists what it holds."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.posts: list[tuple[str, list[tuple[str, str]]]] = []
-        self.answer: Callable[[list[tuple[str, str]]], BatchAnswer] = self.accept
-        self.listed: list[dict[str, Any]] = []
-        monkeypatch.setattr(a2p_client, "send_batch", self.send_batch)
-        monkeypatch.setattr(a2p_client, "list_batches", lambda since: list(self.listed))
-
-    def send_batch(self, from_number: str, messages: list[tuple[str, str]]) -> BatchAnswer:
-        self.posts.append((from_number, list(messages)))
-        return self.answer(messages)
-
-    def accept(self, messages: list[tuple[str, str]]) -> BatchAnswer:
-        return BatchAnswer(f"rc-{len(self.posts)}", len(messages), "Processing", ())
-
-    def fail_with(self, error: Exception) -> None:
-        def answer(messages: list[tuple[str, str]]) -> BatchAnswer:
-            raise error
-
-        self.answer = answer
-
-    def record(self, batch_id: str, size: int, *, from_number: str = A2P) -> dict[str, Any]:
-        return {
-            "id": batch_id,
-            "from": from_number.removeprefix("+"),  # numbers may come without "+"
-            "batchSize": size,
-            "status": "Processing",
-            "creationTime": a2p_client.store_time(timezone.now()),
-        }
-
-
-@pytest.fixture
-def fake(monkeypatch, db, settings) -> FakeRingCentral:
-    settings.SMS_A2P_BATCH_SIZE = 200
-    settings.SMS_UNCERTAIN_SETTLE_SECONDS = 2.0
-    return FakeRingCentral(monkeypatch)
-
-
-@pytest.mark.parametrize(
-    "error",
-    [
-        RateLimitedSmsError("fleet limit", retry_after=3),
-        TransientSmsError("no connection"),
-        AuthWaitSmsError("login throttled"),
-    ],
-    ids=["rate-limited", "transient", "auth"],
-)
-def test_a_request_certainly_not_processed_puts_the_rows_back(fake, error):
-    bulk = make_bulk(numbers(3))
-    fake.fail_with(error)
-    assert a2p_send_next_batch(bulk=bulk) is None
-    assert statuses(bulk) == {Row.PENDING: 3}
-    assert not A2PBatch.objects.exists()
-
-
-def test_rejections_are_matched_by_index_and_checked_against_the_number(fake):
-    to = numbers(4)
-    bulk = make_bulk(to)
-    fake.answer = lambda messages: BatchAnswer(
-        "rc-1",
-        2,
-        "Processing",
-        (
-            Rejection(2, (to[1],), "CMN-100", "The recipient is invalid"),
-            # A wrong index with the right number: the number decides.
-            Rejection(1, (to[3].removeprefix("+"),), "MSG-338", "Text is too long"),
-        ),
-    )
-    [batch] = send_all(bulk)
-    assert batch.status == Batch.ACCEPTED
-    assert row(bulk, to[1]).error_code == "CMN-100"
-    assert row(bulk, to[3]).error_code == "MSG-338"
-    assert row(bulk, to[0]).status == Row.QUEUED
-
-
-def test_a_refusal_fails_the_batch_and_every_row_with_the_code(fake):
-    bulk = make_bulk(numbers(3))
-    fake.fail_with(PermanentSmsError("RingCentral refused the batch", code="MSG-242"))
-    [batch] = send_all(bulk)
-    assert batch.status == Batch.FAILED
-    assert batch.error.startswith("MSG-242: ")
-    assert statuses(bulk) == {Row.FAILED: 3}
-
-
-def test_settle_never_takes_another_batchs_record_or_a_bigger_one(fake, settings):
-    bulk = make_bulk(numbers(10))
-    fake.fail_with(AmbiguousSmsError("no answer"))
-    [batch] = send_all(bulk)
-    other = A2PBatch.objects.create(
-        bulk=bulk, from_number=A2P, status=Batch.ACCEPTED, size=10, ringcentral_id="rc-taken"
-    )
-    fake.listed = [
-        fake.record("rc-taken", 10),  # another batch's
-        fake.record("rc-bigger", 11),  # more texts than ours: not ours
-        fake.record("rc-elsewhere", 10, from_number="+16505550199"),  # another sender's
-    ]
-    fake.answer = fake.accept
-    age_attempts(settings)
-
-    assert a2p_settle_uncertain() == 1
-    batch.refresh_from_db()
-    assert (batch.status, batch.attempts) == (Batch.ACCEPTED, 2)  # sent again
-    assert batch.ringcentral_id == "rc-2"
-    assert other.ringcentral_id == "rc-taken"
-
-
-def test_settle_prefers_a_record_of_the_same_size(fake, settings):
-    bulk = make_bulk(numbers(10))
-    fake.fail_with(AmbiguousSmsError("no answer"))
-    [batch] = send_all(bulk)
-    fake.listed = [fake.record("rc-smaller", 9), fake.record("rc-same", 10)]
-    age_attempts(settings)
-
-    assert a2p_settle_uncertain() == 1
-    batch.refresh_from_db()
-    assert (batch.status, batch.ringcentral_id) == (Batch.ACCEPTED, "rc-same")
-    assert len(fake.posts) == 1
-
-
-def test_a_batch_left_sending_by_a_dead_process_is_looked_up(fake, settings):
-    bulk = make_bulk(numbers(4))
-    # Claimed, then the process died before any answer was recorded.
-    claim = a2p._claim_next(bulk)
-    assert claim is not None
-    batch, _ = claim
-    assert a2p_send_next_batch(bulk=bulk) is None  # the sender is busy
-    A2PBatch.objects.filter(pk=batch.pk).update(
-        attempt_started_at=timezone.now() - timedelta(hours=1)
-    )
-
-    assert a2p_settle_uncertain() == 0  # now UNCERTAIN, settled from now on
-    batch.refresh_from_db()
-    assert batch.status == Batch.UNCERTAIN
-    age_attempts(settings)
-    assert a2p_settle_uncertain() == 1
-    batch.refresh_from_db()
-    assert (batch.status, batch.attempts) == (Batch.ACCEPTED, 2)
-    assert len(fake.posts) == 1
-
-
-def test_an_uncertain_batch_unconfirmable_for_a_day_fails(fake, settings, monkeypatch):
-    bulk = make_bulk(numbers(2))
-    fake.fail_with(AmbiguousSmsError("no answer"))
-    [batch] = send_all(bulk)
-
-    def unreadable(since: Any) -> list[dict[str, Any]]:
-        raise TransientSmsError("could not read RingCentral's batch list (HTTP 500)")
-
-    monkeypatch.setattr(a2p_client, "list_batches", unreadable)
-    age_attempts(settings, seconds=3600)
-    assert a2p_settle_uncertain() == 0
-    age_attempts(settings, seconds=86400 + 60)
-    assert a2p_settle_uncertain() == 1
-    batch.refresh_from_db()
-    assert batch.status == Batch.FAILED
-    assert batch.error.startswith(a2p.NOT_CONFIRMED_CODE)
-    assert statuses(bulk) == {Row.FAILED: 2}
-    assert len(fake.posts) == 1
-
-
 @pytest.mark.django_db(transaction=True)
-def test_one_sender_never_has_two_batch_requests_in_flight(a2p_settings, simulator, monkeypatch):
+def test_one_sender_never_has_two_batch_requests_in_flight(a2p_settings, simulator):
     # Two bulk sends from the same number, two feeders each: the batch requests still go out
     # one after another, so a lost answer can always be matched to the one request in flight.
+    # The simulator creates each batch, then waits `slow` seconds before answering: a request
+    # sent while another was in flight would create its batch less than `slow` after that one.
+    slow = 0.2
     a2p_settings.SMS_A2P_BATCH_SIZE = 25
     bulks = [make_bulk(numbers(100)), make_bulk(numbers(100, start=1000))]
-    real = a2p_client.send_batch
-    lock = threading.Lock()
-    flying = [0, 0]  # now, most ever
-
-    def tracked(from_number: str, messages: list[tuple[str, str]]) -> BatchAnswer:
-        with lock:
-            flying[0] += 1
-            flying[1] = max(flying)
-        try:
-            time.sleep(0.05)  # a slow RingCentral widens any overlap
-            return real(from_number, messages)
-        finally:
-            with lock:
-                flying[0] -= 1
-
-    monkeypatch.setattr(a2p_client, "send_batch", tracked)
+    simulator.inject_fault("delay_after", group="Light", seconds=slow, count=8)
 
     assert _feed_concurrently(bulks, feeders=4) == []
 
-    assert flying[1] == 1
+    created = sorted(
+        datetime.fromisoformat(record["creationTime"]) for record in simulator.a2p_batches()
+    )
+    gaps = [(later - earlier).total_seconds() for earlier, later in pairwise(created)]
+    assert len(gaps) == 7
+    assert min(gaps) >= slow - 0.005  # creationTime has milliseconds
+    assert simulator.counters()["faults"]["delay_after"] == 8
     assert all(statuses(bulk) == {Row.QUEUED: 100} for bulk in bulks)
     counters = simulator.counters()
     assert (counters["a2p_batches"], counters["a2p_messages"], counters["a2p_duplicates"]) == (
@@ -676,3 +502,226 @@ def test_one_sender_never_has_two_batch_requests_in_flight(a2p_settings, simulat
         200,
         0,
     )
+
+
+# -- outcomes acted out with the simulator's settings and faults ---------------------------------
+
+
+OTHER_A2P = "+16505550199"
+
+
+def messages(count: int, start: int) -> list[tuple[str, str]]:
+    """(number, text) pairs for a batch sent straight to the simulator, not from a bulk."""
+    return [(number, f"Unrelated {number}") for number in numbers(count, start=start)]
+
+
+def _rate_limited(simulator: Any) -> None:
+    # Light holds one request a window, and another client of the same app and user (nothing
+    # our fleet limiter saw) has just spent it: the batch request gets RingCentral's 429.
+    simulator.configure(rate_limits={**simulator.config()["rate_limits"], "Light": 1})
+    assert ringcentral_request("GET", a2p_client.BATCHES_PATH).status_code == 200
+
+
+def _unavailable(simulator: Any) -> None:
+    simulator.inject_fault("error", group="Light", status=503)
+
+
+def _login_refused(simulator: Any) -> None:
+    # The user can no longer log in (OAU-141): no token, so no batch request at all.
+    simulator.configure(users=[{**default_user(), "state": "Disabled"}])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "setup",
+    [_rate_limited, _unavailable, _login_refused],
+    ids=["rate-limited", "transient", "auth"],
+)
+def test_a_request_certainly_not_processed_puts_the_rows_back(a2p_settings, simulator, setup):
+    bulk = make_bulk(numbers(3))
+    setup(simulator)
+
+    assert a2p_send_next_batch(bulk=bulk) is None
+
+    assert statuses(bulk) == {Row.PENDING: 3}
+    assert not A2PBatch.objects.exists()
+    counters = simulator.counters()
+    assert counters["a2p_batches"] == 0
+    if setup is _rate_limited:
+        assert counters["rate_limited"] == {"Light": 1}  # the simulator's 429, not ours
+    if setup is _login_refused:
+        assert counters["requests"].get("Light", 0) == 0  # refused at the login
+
+
+@pytest.mark.django_db
+def test_rejections_are_matched_by_index_and_checked_against_the_number(
+    a2p_settings, simulator, monkeypatch
+):
+    """The simulator always answers `rejected[].index` counting from 1 and `to` as sent, so
+    its index and number never disagree. Counting from 1 is only our reading of RingCentral
+    (docs/simulator.md, "High-volume (A2P) batches"), and the simulator has no setting for an
+    answer that counts otherwise. So this test alone patches: the batch goes to the simulator
+    over the socket as usual, and in its real answer one rejection gets index 1 (another row's
+    position) and its number without "+"."""
+    to = numbers(4)
+    to[1] = "+1415555"  # too short for E.164: CMN-100
+    texts = [f"Hello {i}" for i in range(4)]
+    texts[3] = "x" * 1001  # MSG-338
+    bulk = make_bulk(to, texts=texts)
+    real = a2p_client.send_batch
+    answers: list[BatchAnswer] = []
+
+    def index_off(from_number: str, batch: list[tuple[str, str]]) -> BatchAnswer:
+        answer = real(from_number, batch)
+        answers.append(answer)
+        moved = tuple(
+            replace(r, index=1, to=tuple(n.removeprefix("+") for n in r.to))
+            if r.code == "MSG-338"
+            else r
+            for r in answer.rejected
+        )
+        return replace(answer, rejected=moved)
+
+    monkeypatch.setattr(a2p_client, "send_batch", index_off)
+
+    [batch] = send_all(bulk)
+
+    [answer] = answers
+    assert {(r.index, r.code) for r in answer.rejected} == {(2, "CMN-100"), (4, "MSG-338")}
+    assert batch.status == Batch.ACCEPTED
+    assert row(bulk, to[1]).error_code == "CMN-100"
+    assert row(bulk, to[3]).error_code == "MSG-338"
+    assert row(bulk, to[0]).status == Row.QUEUED
+    assert statuses(bulk) == {Row.QUEUED: 2, Row.REJECTED: 2}
+
+
+@pytest.mark.django_db
+def test_a_refusal_fails_the_batch_and_every_row_with_the_code(a2p_settings, simulator):
+    bulk = make_bulk(numbers(3), from_number=NOT_A2P)  # 403 MSG-242: not an A2P sender
+    [batch] = send_all(bulk)
+    assert batch.status == Batch.FAILED
+    assert batch.error.startswith("MSG-242: ")
+    assert statuses(bulk) == {Row.FAILED: 3}
+    assert simulator.counters()["a2p_batches"] == 0
+
+
+@pytest.mark.django_db
+def test_settle_never_takes_another_batchs_record_or_a_bigger_one(a2p_settings, simulator):
+    user = default_user()
+    user["phone_numbers"].append(
+        {**user["phone_numbers"][1], "id": 500000009, "phoneNumber": OTHER_A2P}
+    )
+    simulator.configure(users=[user])
+    bulk = make_bulk(numbers(10))
+    # In the lookup window, three batches that are not this one.
+    taken = a2p_client.send_batch(A2P, messages(10, start=100))
+    other = A2PBatch.objects.create(
+        bulk=bulk, from_number=A2P, status=Batch.ACCEPTED, size=10, ringcentral_id=taken.id
+    )
+    bigger = a2p_client.send_batch(A2P, messages(11, start=200))  # more texts than ours
+    elsewhere = a2p_client.send_batch(OTHER_A2P, messages(10, start=300))  # another sender's
+    simulator.inject_fault("drop_before", group="Light")  # ours never reaches RingCentral
+    [batch] = send_all(bulk)
+    assert batch.status == Batch.UNCERTAIN
+    listed = {(r["id"], r["from"], r["batchSize"]) for r in simulator.a2p_batches()}
+    assert listed == {(taken.id, A2P, 10), (bigger.id, A2P, 11), (elsewhere.id, OTHER_A2P, 10)}
+    age_attempts(a2p_settings)
+
+    assert a2p_settle_uncertain() == 1
+    batch.refresh_from_db()
+    assert (batch.status, batch.attempts) == (Batch.ACCEPTED, 2)  # sent again
+    newest = simulator.a2p_batches()[0]
+    assert batch.ringcentral_id == newest["id"]
+    assert batch.ringcentral_id not in {taken.id, bigger.id, elsewhere.id}
+    assert (newest["from"], newest["batchSize"]) == (A2P, 10)
+    other.refresh_from_db()
+    assert other.ringcentral_id == taken.id
+    assert statuses(bulk) == {Row.QUEUED: 10}
+    counters = simulator.counters()
+    assert (counters["a2p_batches"], counters["a2p_duplicates"]) == (4, 0)
+
+
+@pytest.mark.django_db
+def test_settle_prefers_a_record_of_the_same_size(a2p_settings, simulator):
+    bulk = make_bulk(numbers(10))
+    # Older than ours, and smaller (batchSize may count only the accepted texts): it could be
+    # ours, and it comes first in time, but a record of our size is there too.
+    smaller = a2p_client.send_batch(A2P, messages(9, start=100))
+    simulator.inject_fault("drop", group="Light")  # ours is created, its answer lost
+    [batch] = send_all(bulk)
+    assert batch.status == Batch.UNCERTAIN
+    [same] = [r for r in simulator.a2p_batches() if r["id"] != smaller.id]
+    assert same["batchSize"] == 10
+    age_attempts(a2p_settings)
+
+    assert a2p_settle_uncertain() == 1
+    batch.refresh_from_db()
+    assert (batch.status, batch.ringcentral_id, batch.attempts) == (
+        Batch.ACCEPTED,
+        same["id"],
+        1,
+    )
+    assert simulator.counters()["a2p_batches"] == 2  # nothing sent again
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("died", ["before-the-request", "after-ringcentral-made-it"])
+def test_a_batch_left_sending_by_a_dead_process_is_looked_up(a2p_settings, simulator, died):
+    bulk = make_bulk(numbers(4))
+    if died == "before-the-request":
+        # Claimed, then the process died before the request left: RingCentral has nothing.
+        claim = a2p._claim_next(bulk)
+        assert claim is not None
+        batch, _ = claim
+    else:
+        # RingCentral made the batch; the process died before it recorded anything.
+        simulator.inject_fault("drop", group="Light")
+        [batch] = send_all(bulk)
+        A2PBatch.objects.filter(pk=batch.pk).update(status=Batch.SENDING, attempt_ended_at=None)
+    other = make_bulk(numbers(3, start=100))
+    assert a2p_send_next_batch(bulk=other) is None  # the sender is busy
+    A2PBatch.objects.filter(pk=batch.pk).update(
+        attempt_started_at=timezone.now() - timedelta(hours=1)
+    )
+
+    assert a2p_settle_uncertain() == 0  # now UNCERTAIN, settled from now on
+    batch.refresh_from_db()
+    assert batch.status == Batch.UNCERTAIN
+    age_attempts(a2p_settings)
+    assert a2p_settle_uncertain() == 1
+
+    batch.refresh_from_db()
+    [record] = simulator.a2p_batches()
+    # Sent once either way: again only when RingCentral's list lacked it.
+    assert (batch.status, batch.ringcentral_id, batch.attempts) == (
+        Batch.ACCEPTED,
+        record["id"],
+        2 if died == "before-the-request" else 1,
+    )
+    assert statuses(bulk) == {Row.QUEUED: 4}
+    counters = simulator.counters()
+    assert (counters["a2p_batches"], counters["a2p_duplicates"]) == (1, 0)
+
+
+@pytest.mark.django_db
+def test_an_uncertain_batch_unconfirmable_for_a_day_fails(a2p_settings, simulator):
+    bulk = make_bulk(numbers(2))
+    simulator.inject_fault("drop", group="Light")
+    [batch] = send_all(bulk)
+    assert batch.status == Batch.UNCERTAIN
+    simulator.inject_fault("error", group="Light", status=500, count=2)  # both lookups below
+
+    age_attempts(a2p_settings, seconds=3600)
+    assert a2p_settle_uncertain() == 0
+    batch.refresh_from_db()
+    assert batch.status == Batch.UNCERTAIN
+    age_attempts(a2p_settings, seconds=86400 + 60)
+    assert a2p_settle_uncertain() == 1
+
+    batch.refresh_from_db()
+    assert batch.status == Batch.FAILED
+    assert batch.error.startswith(a2p.NOT_CONFIRMED_CODE)
+    assert statuses(bulk) == {Row.FAILED: 2}
+    counters = simulator.counters()
+    assert counters["faults"]["error"] == 2  # both lookups were made, and refused
+    assert (counters["a2p_batches"], counters["a2p_duplicates"]) == (1, 0)  # never sent again
