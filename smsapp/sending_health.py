@@ -17,6 +17,8 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import amqp
+import kombu
 import redis
 import requests
 from django.conf import settings
@@ -172,10 +174,19 @@ def probe_ringcentral() -> str:
     return detail
 
 
+def _ping_broker() -> None:
+    if settings.BROKER_IS_RABBITMQ:
+        # One connection attempt, no retries: a page waits on it when RabbitMQ is down.
+        with kombu.Connection(settings.CELERY_BROKER_URL, connect_timeout=2.0) as connection:
+            connection.ensure_connection(max_retries=0)
+    else:
+        _redis(settings.CELERY_BROKER_URL).ping()
+
+
 def _broker(checks: dict[str, Any]) -> list[Problem]:
     try:
-        _redis(settings.CELERY_BROKER_URL).ping()
-    except redis.RedisError as error:
+        _ping_broker()
+    except (redis.RedisError, kombu.exceptions.KombuError, amqp.AMQPError, OSError) as error:
         checks["broker"] = f"error: {type(error).__name__}"
         return [
             Problem(

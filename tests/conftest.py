@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -28,6 +31,7 @@ from django.conf import settings
 from auth_tokens import services as token_services
 from ringcentral_sim import SimulatorControl, SimulatorServer
 from ringcentral_sim import config as sim
+from smsapp import celery_app
 from tests.support.processes import PROJECT_ROOT
 
 START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
@@ -184,6 +188,78 @@ def sms_settings(rc_settings, clean_redis):
     rc_settings.SMS_SWEEP_INTERVAL = 1.0
     rc_settings.SMS_STATUS_POLL_INTERVAL = 1.0
     return rc_settings
+
+
+# -- the broker: Redis or RabbitMQ ----------------------------------------------------------------
+
+# RabbitMQ for the `broker` fixture's "rabbitmq" case: each test gets a vhost of its own there
+# (created and deleted with rabbitmqctl), so no queue or delayed message outlives its test.
+RABBITMQ_URL = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672")
+RABBITMQ_USER = "guest"
+# What smsapp/settings.py sets for an amqp:// broker, for the test process's own Celery app.
+RABBITMQ_CELERY_CONF = {
+    "task_default_queue_type": "quorum",
+    "worker_detect_quorum_queues": True,
+    "task_default_exchange_type": "topic",
+    "broker_native_delayed_delivery_queue_type": "quorum",
+    "broker_transport_options": {"confirm_publish": True},
+}
+
+
+def _rabbitmqctl(*args: str) -> None:
+    result = subprocess.run(
+        ["rabbitmqctl", *args], capture_output=True, text=True, timeout=60, check=False
+    )
+    if result.returncode != 0:
+        pytest.fail(f"rabbitmqctl {' '.join(args)} failed: {result.stderr.strip()[-500:]}")
+
+
+def _reset_celery_connections() -> None:
+    """Drop the test process's broker connections and what was built from the old settings
+    (declared queues, producer pool, control mailbox): the next call uses the new ones."""
+    celery_app.close()
+    for cached in ("amqp", "control"):
+        celery_app.__dict__.pop(cached, None)
+
+
+@contextmanager
+def _celery_app_on(broker_url: str, conf: dict, monkeypatch) -> Iterator[None]:
+    """The test process's Celery app (which queues the send tasks and pings the workers)
+    publishing to `broker_url` with `conf`, and back to what it was afterwards."""
+    saved = {name: celery_app.conf[name] for name in ["broker_url", *conf]}
+    # Celery reads the CELERY_BROKER_URL variable before its broker_url setting, and the test
+    # run sets it (Redis db 15): both must name the new broker.
+    monkeypatch.setenv("CELERY_BROKER_URL", broker_url)
+    celery_app.conf.update(broker_url=broker_url, **conf)
+    _reset_celery_connections()
+    try:
+        yield
+    finally:
+        monkeypatch.undo()
+        celery_app.conf.update(saved)
+        _reset_celery_connections()
+
+
+@pytest.fixture(params=["redis", "rabbitmq"])
+def broker(request, clean_redis, settings, monkeypatch) -> Iterator[str]:
+    """The Celery broker of a real-worker test, "redis" or "rabbitmq"; REDIS_URL stays on Redis
+    db 15 (limiter, pauses, heartbeats) either way. Worker and beat processes started with
+    tests.support.processes.process_env(settings) get the same broker."""
+    if request.param == "redis":
+        yield "redis"
+        return
+    vhost = f"smsapp-test-{uuid.uuid4().hex[:8]}"
+    _rabbitmqctl("add_vhost", vhost)
+    try:
+        _rabbitmqctl("set_permissions", "-p", vhost, RABBITMQ_USER, ".*", ".*", ".*")
+        url = f"{RABBITMQ_URL}/{vhost}"
+        settings.REDIS_URL = settings.CELERY_BROKER_URL  # Redis db 15, as clean_redis left it
+        settings.CELERY_BROKER_URL = url
+        settings.BROKER_IS_RABBITMQ = True
+        with _celery_app_on(url, RABBITMQ_CELERY_CONF, monkeypatch):
+            yield "rabbitmq"
+    finally:
+        _rabbitmqctl("delete_vhost", vhost)
 
 
 # -- people --------------------------------------------------------------------------------------

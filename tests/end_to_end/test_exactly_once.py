@@ -13,7 +13,12 @@ from smsapp import services
 from smsapp.models import Message
 from tests.support.processes import process_env, running, start_beat, start_worker, wait_until
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes]
+# Each test runs with either broker (the `broker` fixture, tests/conftest.py).
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.processes,
+    pytest.mark.usefixtures("broker"),
+]
 Status = Message.Status
 
 

@@ -1,4 +1,4 @@
-"""Real Celery worker processes, Redis, PostgreSQL and the simulator: exactly once, end to end."""
+"""Real Celery workers (Redis or RabbitMQ broker), PostgreSQL and the simulator: exactly once."""
 
 from __future__ import annotations
 
@@ -12,7 +12,12 @@ from smsapp import celery_app, services
 from smsapp.models import Message, MessageEvent
 from tests.support.processes import process_env, running, start_beat, start_worker, wait_until
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes]
+# Each test runs with either broker (the `broker` fixture, tests/conftest.py).
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.processes,
+    pytest.mark.usefixtures("broker"),
+]
 Status = Message.Status
 
 
