@@ -338,6 +338,12 @@ DATABASES = {
         _str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
     ),
 }
+# Behind PgBouncer in transaction mode a server-side cursor (QuerySet.iterator(): the bulk
+# results export, data migrations) can land on another server connection mid-read: turn them
+# off there. Row locks (select_for_update) live inside one transaction and are unaffected.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = _bool(
+    "DATABASE_BEHIND_TRANSACTION_POOLER", default=False
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -464,7 +470,9 @@ LOGGING = {
 }
 
 # --- Celery ----------------------------------------------------------------------------------
+# Redis (redis://, rediss://) or RabbitMQ (amqp://, amqps://); docs/brokers.md compares them.
 CELERY_BROKER_URL = _str("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+BROKER_IS_RABBITMQ = urlsplit(CELERY_BROKER_URL).scheme in ("amqp", "amqps", "pyamqp")
 # JSON only: pickle would let anyone who can write to the broker run code in the worker.
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -473,16 +481,30 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Ack after the task finishes, and requeue if the worker dies mid-task, so a killed worker's SMS
 # task is redelivered; the send task is idempotent, so a redelivery cannot text anyone twice.
+# Redis hands an unacked task out again after visibility_timeout; RabbitMQ only when the
+# connection of the worker that holds it closes (docs/brokers.md).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # One message at a time per process: a prefetched message waits behind a slow send.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Redis redelivers any message not acked within visibility_timeout, even if a worker is still
-# running it (or holding it as an ETA task). An hour is far beyond any send; scheduled sends use
-# send_at in the database and a periodic dispatcher, never ETAs longer than this.
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": _seconds("CELERY_VISIBILITY_TIMEOUT", 3600.0, maximum=7 * _DAY)
-}
+if BROKER_IS_RABBITMQ:
+    # Quorum queues: replicated, durable, and a message is not lost with one RabbitMQ node.
+    CELERY_TASK_DEFAULT_QUEUE_TYPE = "quorum"
+    # Quorum queues have no global QoS: the worker must detect them and use per-consumer QoS,
+    # and then ETA/countdown tasks need RabbitMQ's native delayed delivery (the dispatcher's
+    # countdowns), which Celery sets up on its own but skips for a direct exchange.
+    CELERY_WORKER_DETECT_QUORUM_QUEUES = True
+    CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"
+    CELERY_BROKER_NATIVE_DELAYED_DELIVERY_QUEUE_TYPE = "quorum"
+    # Publisher confirms: send_task returns only once RabbitMQ has taken the message.
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {"confirm_publish": True}
+else:
+    # Redis redelivers any message not acked within visibility_timeout, even if a worker is
+    # still running it (or holding it as an ETA task). An hour is far beyond any send; scheduled
+    # sends use send_at in the database and a periodic dispatcher, never ETAs longer than this.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": _seconds("CELERY_VISIBILITY_TIMEOUT", 3600.0, maximum=7 * _DAY)
+    }
 # Seconds between runs of the periodic SMS tasks.
 SMS_DISPATCH_INTERVAL = _seconds("SMS_DISPATCH_INTERVAL", 5.0, maximum=_HOUR)
 SMS_SWEEP_INTERVAL = _seconds("SMS_SWEEP_INTERVAL", 5.0, maximum=_HOUR)
@@ -622,8 +644,14 @@ SMS_FROM_NUMBER = _str("SMS_FROM_NUMBER")
 # How texts leave: "ringcentral" (the real thing), "console" (printed, for development) or
 # "locmem" (kept in memory, for tests), or a dotted path to a BaseSmsBackend subclass.
 SMS_BACKEND = _str("SMS_BACKEND", "ringcentral")
-# Redis for state every worker shares: the fleet-wide rate limit and 429 pause.
-REDIS_URL = _str("REDIS_URL") or CELERY_BROKER_URL
+# Redis for state every worker shares: the fleet-wide rate limit, the 429 pause, heartbeats and
+# health facts. The broker's own Redis unless set; required with a RabbitMQ broker.
+REDIS_URL = _str("REDIS_URL") or ("" if BROKER_IS_RABBITMQ else CELERY_BROKER_URL)
+if not REDIS_URL:
+    raise ImproperlyConfigured(
+        "REDIS_URL must be set when CELERY_BROKER_URL is RabbitMQ (amqp://): the rate limiter, "
+        "pauses and heartbeats live in Redis, e.g. REDIS_URL=redis://127.0.0.1:6379/0"
+    )
 # SMS sends for the whole fleet: "auto" (the default) follows RingCentral's own limit and
 # window for the account, from the X-Rate-Limit-* headers of its answers (40 a minute until the
 # first answer says); a number caps sends per minute below that, and the headers still apply

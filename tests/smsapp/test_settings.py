@@ -518,3 +518,11 @@ def test_the_default_idle_timeout_is_one_hour(settings):
     assert settings.SESSION_IDLE_TIMEOUT_SECONDS == 3600
     assert settings.SESSION_COOKIE_AGE == 3600
     assert settings.SESSION_SAVE_EVERY_REQUEST is True
+
+
+@pytest.mark.processes
+@pytest.mark.parametrize(("value", "expected"), [("true", True), ("", False)])
+def test_behind_a_transaction_pooler_server_side_cursors_are_off(base_env, value, expected):
+    base_env["DATABASE_BEHIND_TRANSACTION_POOLER"] = value
+    expression = "settings.DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS']"
+    assert print_setting(base_env, expression) is expected
