@@ -35,12 +35,17 @@ RECOVERY_AIM_SECONDS = 60
 
 
 @pytest.fixture
-def net(transactional_db):
-    """Two hosts, built for this test and removed after it."""
+def net(transactional_db, broker):
+    """Two hosts, built for this test and removed after it, reaching PostgreSQL, Redis and
+    (with `broker` "rabbitmq") RabbitMQ over their own links."""
     problem = netns.unavailable()
     if problem:
         pytest.skip(problem)
-    with netns.network(shared_database_url(), django_settings.CELERY_BROKER_URL) as built:
+    broker_url = django_settings.CELERY_BROKER_URL
+    rabbitmq = broker_url if broker == "rabbitmq" else ""
+    with netns.network(
+        shared_database_url(), django_settings.REDIS_URL, rabbitmq_url=rabbitmq
+    ) as built:
         yield built
 
 

@@ -42,6 +42,7 @@ NETNS_PREFIX = "smsmh"
 LINK_PREFIX = "smh"
 POSTGRES_PORT = 15432
 REDIS_PORT = 16379
+RABBITMQ_PORT = 15673
 # How the forwarder treats a host that went silent, as PostgreSQL does with
 # tcp_keepalives_idle=5, tcp_keepalives_interval=1, tcp_keepalives_count=3 and
 # tcp_user_timeout=8000: the relayed connection (and so the server session, with any
@@ -263,7 +264,9 @@ class Host:
         out["DATABASE_URL"] = _moved(env["DATABASE_URL"], self.root_ip, POSTGRES_PORT)
         for name in ("CELERY_BROKER_URL", "REDIS_URL"):
             if env.get(name):
-                out[name] = _moved(env[name], self.root_ip, REDIS_PORT)
+                amqp = urlsplit(env[name]).scheme.startswith("amqp")
+                port = RABBITMQ_PORT if amqp else REDIS_PORT
+                out[name] = _moved(env[name], self.root_ip, port)
         out["RINGCENTRAL_SERVER_URL"] = simulator_url
         for name, value in out.items():
             if name.endswith("_URL") and ("127.0.0.1" in value or "localhost" in value):
@@ -290,7 +293,9 @@ class Network:
 
 
 @contextmanager
-def network(database_url: str, redis_url: str, *, hosts: int = 2) -> Iterator[Network]:
+def network(
+    database_url: str, redis_url: str, *, rabbitmq_url: str = "", hosts: int = 2
+) -> Iterator[Network]:
     """Build the namespaces, links, routes and forwarders; remove all of it on the way out,
     however the block ends."""
     problem = unavailable()
@@ -326,10 +331,13 @@ def network(database_url: str, redis_url: str, *, hosts: int = 2) -> Iterator[Ne
             ip(*in_ns, "addr", "add", f"{host.host_ip}/24", "dev", inner)
             ip(*in_ns, "link", "set", inner, "up")
             ip(*in_ns, "route", "add", "default", "via", host.root_ip)
-            for name, url, default, port in (
+            services = [
                 ("postgres", database_url, 5432, POSTGRES_PORT),
                 ("redis", redis_url, 6379, REDIS_PORT),
-            ):
+            ]
+            if rabbitmq_url:
+                services.append(("rabbitmq", rabbitmq_url, 5672, RABBITMQ_PORT))
+            for name, url, default, port in services:
                 forwarder = Forwarder((host.root_ip, port), _target(url, default))
                 stack.callback(forwarder.close)
                 host.forwarders[name] = forwarder
