@@ -17,10 +17,8 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import logging
 import os
 import statistics
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -122,14 +120,7 @@ def main() -> None:
         control = SimulatorControl(server.url)
         control.configure(rate_limits={"Auth": 100, "Heavy": 100, "Medium": 100, "Light": 100_000})
         env = app_env(db_url, redis_url, server.url)
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
-        )
-        os.environ.update(env)
-        import django
-
-        django.setup()
-        logging.getLogger("ringcentral_sim").setLevel(logging.WARNING)
+        databases.start_app(env)
         from django.conf import settings
         from django.contrib.auth import get_user_model
         from django.contrib.auth.models import Group

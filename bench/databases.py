@@ -51,3 +51,20 @@ def app_env(db_url: str, redis_url: str, sim_url: str, **extra: str) -> dict[str
     )
     env.update(extra)
     return env
+
+
+def start_app(env: dict[str, str]) -> None:
+    """Migrate the bench's database and set up Django in this process with `env`; the
+    simulator's per-request log is quieted (the tables are what a bench prints)."""
+    import logging
+    import subprocess
+    import sys
+
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    logging.getLogger("ringcentral_sim").setLevel(logging.WARNING)

@@ -14,7 +14,6 @@ processes. Every figure is printed beside a baseline or aim measured in the same
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import re
 import statistics
@@ -302,15 +301,7 @@ def main() -> None:
         control = SimulatorControl(server.url)
         control.configure(rate_limits=UNLIMITED)
         env = app_env(db_url, redis_url, server.url)
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
-        )
-        os.environ.update(env)
-        import django
-
-        django.setup()
-        # The simulator logs every request: the tables are what this prints.
-        logging.getLogger("ringcentral_sim").setLevel(logging.WARNING)
+        databases.start_app(env)
 
         print(f"1. Drain: {args.texts} texts through 2 workers x 4, simulator without latency")
         print("   (baseline: as many no-op tasks through the same app, broker and workers)\n")

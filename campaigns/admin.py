@@ -20,6 +20,7 @@ from campaigns.services.templates import (
     validate_template_name,
     validate_template_text,
 )
+from smsapp.admin_readonly import NoHandEdits
 from smsapp.paging import LargeTablePaginator
 from smsapp.permissions import SEND_PERMISSION
 from smsapp.templatetags.smsapp_time import format_local
@@ -119,17 +120,8 @@ class TemplateAdmin(admin.ModelAdmin):
 # -- bulk sends: read-only -----------------------------------------------------------------------
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(NoHandEdits, admin.ModelAdmin):
     """Rows the bulk services keep: nobody adds, edits or deletes them by hand."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(BulkSend)

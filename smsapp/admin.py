@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from smsapp import optouts_csv, selectors, services
+from smsapp.admin_readonly import NoHandEdits
 from smsapp.models import Message, MessageEvent, OptOut, OptOutChange
 from smsapp.paging import LargeTablePaginator
 from smsapp.permissions import MANAGE_OPTOUTS_PERMISSION, SEND_PERMISSION
@@ -87,7 +88,7 @@ class CreatedByFilter(admin.SimpleListFilter):
         return queryset
 
 
-class MessageEventInline(admin.TabularInline):
+class MessageEventInline(NoHandEdits, admin.TabularInline):
     """The timeline: rows are only ever added, by the services."""
 
     model = MessageEvent
@@ -99,15 +100,6 @@ class MessageEventInline(admin.TabularInline):
     can_delete = False
     verbose_name = "event"
     verbose_name_plural = "timeline"
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # The timeline is part of the message: whoever may see the message sees its events,

@@ -11,7 +11,14 @@ import pytest
 from ringcentral_sim.config import REAL_STORE_SETTINGS
 from smsapp import services
 from smsapp.models import Message
-from tests.support.processes import process_env, running, start_beat, start_worker, wait_until
+from tests.support.processes import (
+    process_env,
+    running,
+    start_beat,
+    start_worker,
+    use_production_timings,
+    wait_until,
+)
 
 # Each test runs with either broker (the `broker` fixture, tests/conftest.py).
 pytestmark = [
@@ -88,13 +95,7 @@ def test_drops_after_processing_against_the_real_store_lose_and_duplicate_nothin
 def test_every_text_of_a_killed_worker_settles_within_a_minute(sms_settings, simulator, tmp_path):
     _fast(sms_settings)
     # Production timings: what an operator gets without tuning anything.
-    sms_settings.RINGCENTRAL_HTTP_TIMEOUT = 15.0
-    sms_settings.SMS_LEASE_SECONDS = 10.0
-    sms_settings.SMS_SWEEP_INTERVAL = 5.0
-    sms_settings.SMS_UNCERTAIN_SETTLE_SECONDS = 30.0
-    sms_settings.SMS_DISPATCH_INTERVAL = 5.0
-    sms_settings.SMS_REDISPATCH_SECONDS = 300.0
-    sms_settings.SMS_STATUS_POLL_INTERVAL = 15.0
+    use_production_timings(sms_settings)
     simulator.configure(**REAL_STORE_SETTINGS, rate_limits=FAST_LIMITS, latency_ms=200)
     numbers = _numbers(300)
     env = process_env(sms_settings)

@@ -21,7 +21,13 @@ from ringcentral_sim.config import REAL_STORE_SETTINGS
 from smsapp import services
 from smsapp.models import Message
 from tests.support import netns
-from tests.support.processes import process_env, running, shared_database_url, wait_until
+from tests.support.processes import (
+    process_env,
+    running,
+    shared_database_url,
+    use_production_timings,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes]
 Status = Message.Status
@@ -165,13 +171,7 @@ def test_every_text_of_a_host_that_vanishes_settles_once_within_the_aim(
     host_settings, net, net_simulator, tmp_path
 ):
     # Production timings, as test_exactly_once's killed worker: nothing tuned for the test.
-    host_settings.RINGCENTRAL_HTTP_TIMEOUT = 15.0
-    host_settings.SMS_LEASE_SECONDS = 10.0
-    host_settings.SMS_SWEEP_INTERVAL = 5.0
-    host_settings.SMS_UNCERTAIN_SETTLE_SECONDS = 30.0
-    host_settings.SMS_DISPATCH_INTERVAL = 5.0
-    host_settings.SMS_REDISPATCH_SECONDS = 300.0
-    host_settings.SMS_STATUS_POLL_INTERVAL = 15.0
+    use_production_timings(host_settings)
     net_simulator.configure(**REAL_STORE_SETTINGS, latency_ms=200)
     doomed_host, surviving_host = net.hosts
     env = process_env(host_settings)

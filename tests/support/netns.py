@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from smsapp import celery_app
-from tests.support.processes import PROJECT_ROOT, Process, wait_until
+from tests.support import processes
+from tests.support.processes import Process
 
 NETNS_PREFIX = "smsmh"
 LINK_PREFIX = "smh"
@@ -354,66 +354,21 @@ def _remove_namespace(host: Host) -> None:
 # -- processes in a host ------------------------------------------------------------------------
 
 
-class HostProcess(Process):
-    """tests.support.processes.Process, run inside a host's namespace (`ip netns exec` execs
-    the command, so the process group and its kill work the same)."""
-
-    def __init__(self, host: Host, args: list[str], env: dict[str, str], log: Path) -> None:
-        self.host = host
-        self.log = log
-        self._out = log.open("wb")
-        self.proc = subprocess.Popen(
-            [*host.exec_prefix(), sys.executable, "-m", "celery", "-A", "smsapp", *args],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=self._out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
 def start_worker(
     host: Host, env: dict[str, str], tmp_path: Path, *, concurrency: int = 4
-) -> HostProcess:
+) -> Process:
     """A prefork worker in `host`, answering ping (through the broker, from the test process)."""
-    name = f"sms-{host.label}-{uuid.uuid4().hex[:6]}@host-{host.label}"
-    worker = HostProcess(
-        host,
-        [
-            "worker",
-            "-n",
-            name,
-            "--pool",
-            "prefork",
-            "-c",
-            str(concurrency),
-            "-l",
-            "info",
-            "--without-mingle",
-            "--without-gossip",
-        ],
+    worker = processes.start_worker(
         env,
-        tmp_path / f"worker-{host.label}-{name.split('@')[0]}.log",
+        tmp_path,
+        concurrency=concurrency,
+        prefix=host.exec_prefix(),
+        name=f"sms-{host.label}-{uuid.uuid4().hex[:6]}@host-{host.label}",
+        where=f" on host {host.label}",
     )
-    worker.name = name
-    try:
-        wait_until(
-            lambda: celery_app.control.ping(destination=[name], timeout=0.5),
-            60,
-            f"the worker on host {host.label} to answer ping",
-        )
-    except AssertionError:
-        worker.stop()
-        raise AssertionError(f"worker did not start:\n{worker.output()[-3000:]}") from None
+    worker.host = host  # which host it runs on, for the tests' per-host figures
     return worker
 
 
-def start_beat(host: Host, env: dict[str, str], tmp_path: Path) -> HostProcess:
-    beat = HostProcess(
-        host,
-        ["beat", "-l", "info", "--schedule", str(tmp_path / f"beat-{host.label}-schedule")],
-        env,
-        tmp_path / f"beat-{host.label}.log",
-    )
-    wait_until(lambda: "beat: Starting" in beat.output(), 30, "beat to start")
-    return beat
+def start_beat(host: Host, env: dict[str, str], tmp_path: Path) -> Process:
+    return processes.start_beat(env, tmp_path, prefix=host.exec_prefix(), label=host.label)

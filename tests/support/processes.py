@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -137,17 +137,32 @@ def process_env(settings) -> dict[str, str]:
     return env
 
 
+def use_production_timings(settings) -> None:
+    """The timings an operator gets without tuning anything (the defaults of smsapp.settings),
+    for the tests that hold recovery to docs/exactly-once.md's aim."""
+    settings.RINGCENTRAL_HTTP_TIMEOUT = 15.0
+    settings.SMS_LEASE_SECONDS = 10.0
+    settings.SMS_SWEEP_INTERVAL = 5.0
+    settings.SMS_UNCERTAIN_SETTLE_SECONDS = 30.0
+    settings.SMS_DISPATCH_INTERVAL = 5.0
+    settings.SMS_REDISPATCH_SECONDS = 300.0
+    settings.SMS_STATUS_POLL_INTERVAL = 15.0
+
+
 class Process:
     """A celery worker or beat subprocess with its output in a log file; never left behind."""
 
     name = ""  # a worker's node name (start_worker)
 
-    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
+    def __init__(
+        self, args: list[str], env: dict[str, str], log: Path, *, prefix: Sequence[str] = ()
+    ) -> None:
         self.log = log
         self._out = log.open("wb")
-        # Its own process group, so a kill takes the pool children with it.
+        # Its own process group, so a kill takes the pool children with it. `prefix` runs it
+        # elsewhere (`ip netns exec NS` execs the command: the group and its kill stay the same).
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "smsapp", *args],
+            [*prefix, sys.executable, "-m", "celery", "-A", "smsapp", *args],
             cwd=PROJECT_ROOT,
             env=env,
             stdout=self._out,
@@ -187,10 +202,18 @@ def running(*processes: Process) -> Iterator[tuple[Process, ...]]:
 
 
 def start_worker(
-    env: dict[str, str], tmp_path: Path, *, concurrency: int = 2, pool: str = "prefork"
+    env: dict[str, str],
+    tmp_path: Path,
+    *,
+    concurrency: int = 2,
+    pool: str = "prefork",
+    prefix: Sequence[str] = (),
+    name: str = "",
+    where: str = "",
 ) -> Process:
-    """A worker that answers ping: started, connected to the broker, consuming."""
-    name = f"sms-test-{uuid.uuid4().hex[:8]}@localhost"
+    """A worker that answers ping: started, connected to the broker, consuming. `prefix`,
+    `name` and `where` run it elsewhere (tests.support.netns: in a host's namespace)."""
+    name = name or f"sms-test-{uuid.uuid4().hex[:8]}@localhost"
     worker = Process(
         [
             "worker",
@@ -207,13 +230,14 @@ def start_worker(
         ],
         env,
         tmp_path / f"{name.split('@')[0]}.log",
+        prefix=prefix,
     )
     worker.name = name
     try:
         wait_until(
             lambda: celery_app.control.ping(destination=[name], timeout=0.5),
             60,
-            "the worker to answer ping",
+            f"the worker{where} to answer ping",
         )
     except AssertionError:
         worker.stop()
@@ -221,11 +245,15 @@ def start_worker(
     return worker
 
 
-def start_beat(env: dict[str, str], tmp_path: Path) -> Process:
+def start_beat(
+    env: dict[str, str], tmp_path: Path, *, prefix: Sequence[str] = (), label: str = ""
+) -> Process:
+    suffix = f"-{label}" if label else ""
     beat = Process(
-        ["beat", "-l", "info", "--schedule", str(tmp_path / "beat-schedule")],
+        ["beat", "-l", "info", "--schedule", str(tmp_path / f"beat{suffix}-schedule")],
         env,
-        tmp_path / "beat.log",
+        tmp_path / f"beat{suffix}.log",
+        prefix=prefix,
     )
     wait_until(lambda: "beat: Starting" in beat.output(), 30, "beat to start")
     return beat
