@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import enum
 import logging
+import random
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -31,6 +33,11 @@ from auth_tokens.models import RingCentralToken
 from auth_tokens.timing import lock_timeout_seconds
 
 logger = logging.getLogger(__name__)
+
+# After waiting out the lock bound, look again soon: a holder that outlived the bound is gone
+# by then (PostgreSQL ends its session at the same bound: _lock_row), and the row lock keeps
+# any number of prompt retriers to one renewal, so retrying early costs RingCentral nothing.
+LOCK_RETRY_SECONDS = 2.0
 
 
 class Renewal(enum.Enum):
@@ -298,10 +305,39 @@ def _raise_if_paused(row: RingCentralToken, creds: Credentials, now: datetime) -
 
 
 def _lock_row(creds: Credentials) -> RingCentralToken:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL lock_timeout = '{int(lock_timeout_seconds() * 1000)}ms'")
-    locked = RingCentralToken.objects.select_for_update()
+    if connection.vendor != "postgresql":
+        return _lock_row_queued(creds)  # SQLite: the IMMEDIATE transaction is the lock
+    bound = lock_timeout_seconds()
+    with connection.cursor() as cursor:
+        # For this transaction only (SET LOCAL; safe behind a transaction pooler). A holder cut
+        # off from the database mid-renewal (a partition, a frozen VM) would otherwise keep the
+        # row locked until the server's TCP keepalive notices, two hours by default:
+        # PostgreSQL ends its session once it has been idle in this transaction longer than a
+        # live holder can be (two token calls, which the bound covers). lock_timeout bounds
+        # the first-ever row's insert, which can wait on a concurrent one.
+        cursor.execute(
+            "SELECT set_config('idle_in_transaction_session_timeout', %s, true),"
+            " set_config('lock_timeout', %s, true)",
+            [f"{int(bound * 1000)}ms"] * 2,
+        )
+    # Waiters poll with NOWAIT rather than queue in PostgreSQL: a queued waiter cut off from
+    # the database could be handed the lock when the holder's session ends, and hold it for
+    # another bound without ever seeing it (lock_timeout would not stop that: it applies to
+    # each lock a statement waits for, and a row lock is two, the tuple then its holder's
+    # transaction). A poll every 50 to 100 ms costs nothing next to a token call.
+    deadline = time.monotonic() + bound
+    while True:
+        try:
+            with transaction.atomic():  # a savepoint: a refused poll leaves ours usable
+                return _lock_row_queued(creds, nowait=True)
+        except OperationalError as exc:
+            if not _is_lock_timeout(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.05 + 0.05 * random.random())
+
+
+def _lock_row_queued(creds: Credentials, *, nowait: bool = False) -> RingCentralToken:
+    locked = RingCentralToken.objects.select_for_update(nowait=nowait)
     row = locked.filter(credential_key=creds.key).first()
     if row is None:
         # ON CONFLICT DO NOTHING: two first-ever callers create one row, then both lock it.
@@ -353,7 +389,8 @@ def _renew(creds: Credentials, *, renewal: Renewal) -> AccessToken:
         if not _is_lock_timeout(exc):
             raise
         raise TokenLockTimeout(
-            "Timed out waiting for another process to renew the RingCentral token"
+            "Timed out waiting for another process to renew the RingCentral token",
+            retry_after=LOCK_RETRY_SECONDS,
         ) from exc
     if failure is not None:
         raise failure
@@ -363,8 +400,9 @@ def _renew(creds: Credentials, *, renewal: Renewal) -> AccessToken:
 
 
 def _is_lock_timeout(error: OperationalError) -> bool:
-    """PostgreSQL's lock_timeout (SQLSTATE 55P03) or SQLite's busy timeout while another
-    process renews: bounded and transient. Anything else (the database is down) is not."""
+    """PostgreSQL's NOWAIT refusal or lock_timeout (both SQLSTATE 55P03) or SQLite's busy
+    timeout while another process renews: bounded and transient. Anything else (the database
+    is down) is not."""
     cause = error.__cause__
     if getattr(cause, "sqlstate", None) == "55P03":
         return True

@@ -17,7 +17,9 @@ def http_call_seconds() -> float:
 def lock_timeout_seconds() -> float:
     """How long a process waits for the token row's lock. The holder makes at most two token
     calls (a refresh, then a login when the refresh is refused); waiters give up a little
-    after that and raise TokenLockTimeout instead of piling up."""
+    after that and raise TokenLockTimeout instead of piling up. Also how long the holder's
+    transaction may sit idle before PostgreSQL ends it (services._lock_row): no live holder is
+    idle that long, so a holder that is (cut off, frozen) loses the lock when waiters give up."""
     return 2 * http_call_seconds() + 5
 
 

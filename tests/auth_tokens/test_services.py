@@ -4,6 +4,10 @@ fallback, 401, 429, and bounded waits for the row lock."""
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import subprocess
+import sys
 import time
 from datetime import timedelta
 
@@ -33,8 +37,10 @@ from auth_tokens.services import (
     refresh_now,
     revoke_tokens,
 )
+from auth_tokens.timing import lock_timeout_seconds
 from ringcentral_sim.config import default_client
-from tests.support.processes import shared_database_url
+from tests.support import pg_activity
+from tests.support.processes import process_env, shared_database_url, wait_until
 
 pytestmark = pytest.mark.django_db
 PHONE_NUMBERS = "/restapi/v1.0/account/~/extension/~/phone-number"
@@ -387,6 +393,46 @@ def test_a_process_holding_the_lock_too_long_makes_others_give_up_cleanly(rc_set
         with pytest.raises(TokenLockTimeout):
             get_access_token()
     assert simulator.counters()["token_requests"] == before  # it did not race the holder
+
+
+# A process that takes the lock, then asks RingCentral for a token.
+_RENEW_IN_ANOTHER_PROCESS = (
+    "import django; django.setup(); "
+    "from auth_tokens.services import get_access_token; get_access_token()"
+)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_renewal_frozen_while_holding_the_lock_loses_it_within_the_lock_timeout(
+    rc_settings, simulator
+):
+    # Frozen (SIGSTOP: a paused VM or container) in the middle of its token call, the holder's
+    # connection stays open and answers TCP keepalives: only PostgreSQL's idle-in-transaction
+    # timeout, which the renewal sets for itself, ends its transaction.
+    rc_settings.RINGCENTRAL_HTTP_TIMEOUT = 1.0  # the bound: 4 HTTP timeouts + 5 s = 9 s
+    get_access_token()
+    RingCentralToken.objects.update(access_expires_at=timezone.now() - timedelta(seconds=1))
+    simulator.inject_fault("delay", group="Auth", seconds=5)  # the holder's call hangs
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _RENEW_IN_ANOTHER_PROCESS], env=process_env(rc_settings)
+    )
+    try:
+        with psycopg.connect(shared_database_url(), autocommit=True) as watch:
+            holders = wait_until(
+                lambda: pg_activity.token_lock_holders(watch), 20, "the other process to lock"
+            )
+            os.kill(holder.pid, signal.SIGSTOP)
+            started = time.monotonic()
+            token = get_access_token()  # waits for the lock, then renews
+            waited = time.monotonic() - started
+            holder_alive = pg_activity.session_alive(watch, holders[0].pid)
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+    assert token.value
+    assert waited <= lock_timeout_seconds() + 1, waited
+    assert not holder_alive  # PostgreSQL ended the frozen holder's session
+    assert ringcentral_request("GET", PHONE_NUMBERS).status_code == 200  # the stored pair works
 
 
 @pytest.mark.django_db(transaction=True)

@@ -2,8 +2,8 @@
 root namespace, where PostgreSQL, Redis and the RingCentral simulator live.
 
     root namespace                                host A (netns)
-    127.0.0.1:5432 PostgreSQL  <- forwarder -- 10.231.N.1:15432 ==veth== 10.231.N.2
-    127.0.0.1:6379 Redis       <- forwarder -- 10.231.N.1:16379
+    127.0.0.1:5432 PostgreSQL  <- forwarder -- 10.231.N.3:15432 ==veth== 10.231.N.4 (database only)
+    127.0.0.1:6379 Redis       <- forwarder -- 10.231.N.1:16379 ==veth== 10.231.N.2
     10.232.M.1:<port> simulator (an address on the root lo, reached through each host's link)
 
 PostgreSQL and Redis listen on 127.0.0.1 only, so the test process relays to them from each
@@ -11,6 +11,11 @@ host's root-side address (`Forwarder`, threads in the test process). A host reac
 but through its own veth: `Host.link_down()` cuts it off from all three at once, like a machine
 that loses its network. The simulator is bound to an address of the root namespace's `lo`,
 which stays up whichever link goes down; each host routes to it over its own link.
+
+PostgreSQL has a pair of addresses of its own on each link (10.231.N.3 on the root side,
+10.231.N.4 on the host's), so that `Host.cut_database()` can part one host from PostgreSQL
+alone, both ways, with two blackhole routes, while Redis, the broker and the simulator stay
+reachable: a network partition rather than a pulled cable.
 
 Names carry the test process's pid (netns `smsmh<pid>a`, links `smh<pid>a`, the lo address
 labelled `lo:smh<pid>`), so a leftover of a run that crashed is recognised by its dead pid and
@@ -104,6 +109,14 @@ def sweep_leftovers() -> list[str]:
         if match and not _pid_alive(int(match.group(2))):
             ip("link", "del", match.group(1), check=False)
             removed.append(match.group(1))
+    # A partition's blackhole route (Host.cut_database) outlives a crashed run: removed once
+    # no link of ours holds its subnet any more.
+    links = ip("-4", "route", "show", "proto", "kernel", check=False).stdout
+    for line in ip("-4", "route", "show", "type", "blackhole", check=False).stdout.splitlines():
+        match = re.match(r"blackhole (10\.231\.(\d+)\.4)\b", line)
+        if match and f"10.231.{match.group(2)}.0/24" not in links:
+            ip("route", "del", "blackhole", f"{match.group(1)}/32", check=False)
+            removed.append(f"blackhole {match.group(1)}")
     for line in ip("-o", "-4", "addr", "show", "dev", "lo", check=False).stdout.splitlines():
         match = re.search(rf"inet (\S+) .*lo:{LINK_PREFIX}(\d+)", line)
         if match and not _pid_alive(int(match.group(2))):
@@ -153,11 +166,18 @@ def _keepalive(sock: socket.socket) -> None:
 
 
 class Forwarder:
-    """Relays every connection to `listen` on to `target`, two threads per connection."""
+    """Relays every connection to `listen` on to `target`, two threads per connection.
 
-    def __init__(self, listen: tuple[str, int], target: tuple[str, int]) -> None:
+    With `keepalive` (the default) a connection whose client went silent ends within about
+    8 s, as with a PostgreSQL tuned as docs/multi-host.md says; without it, it lasts as long as
+    with a server left at the kernel's defaults (hours)."""
+
+    def __init__(
+        self, listen: tuple[str, int], target: tuple[str, int], *, keepalive: bool = True
+    ) -> None:
         self.listen = listen
         self.target = target
+        self.keepalive = keepalive
         self.connections = 0
         self._closed = False
         self._sockets: set[socket.socket] = set()
@@ -188,7 +208,8 @@ class Forwarder:
             outbound.settimeout(None)
             for sock in (inbound, outbound):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            _keepalive(inbound)
+            if self.keepalive:
+                _keepalive(inbound)
             self._track(inbound, outbound)
             self.connections += 1
             for source, sink in ((inbound, outbound), (outbound, inbound)):
@@ -216,6 +237,18 @@ class Forwarder:
                 self._sockets.discard(source)
                 self._sockets.discard(sink)
 
+    def upstream_ports(self) -> set[int]:
+        """The local ports of the connections to `target`: what the server sees as its
+        clients' ports (pg_stat_activity.client_port), to tell which host a session is."""
+        with self._lock:
+            socks = list(self._sockets)
+        ports = set()
+        for sock in socks:
+            with suppress(OSError):
+                if sock.getpeername() == self.target:
+                    ports.add(sock.getsockname()[1])
+        return ports
+
     def close(self) -> None:
         self._closed = True
         with suppress(OSError):
@@ -240,8 +273,11 @@ class Host:
     label: str  # "a", "b"
     ns: str
     root_link: str  # the veth end in the root namespace
+    host_link: str  # its peer, in the host's namespace
     root_ip: str
     host_ip: str
+    database_ip: str  # root side: where this host's PostgreSQL relay listens
+    host_database_ip: str  # host side: the source address of its PostgreSQL connections
     forwarders: dict[str, Forwarder] = field(default_factory=dict)
 
     def link_down(self) -> None:
@@ -250,6 +286,22 @@ class Host:
 
     def link_up(self) -> None:
         ip("link", "set", self.root_link, "up")
+
+    def cut_database(self) -> None:
+        """A partition between this host and PostgreSQL: packets are dropped both ways,
+        nothing is closed or refused; Redis, the broker and the simulator stay reachable."""
+        ip("route", "add", "blackhole", f"{self.host_database_ip}/32")
+        ip("netns", "exec", self.ns, "ip", "route", "replace", "blackhole", self.database_ip)
+
+    def restore_database(self) -> None:
+        ip("route", "del", "blackhole", f"{self.host_database_ip}/32", check=False)
+        ip(*self._database_route("replace"))
+
+    def _database_route(self, verb: str) -> list[str]:
+        return [
+            "netns", "exec", self.ns, "ip", "route", verb, f"{self.database_ip}/32",
+            "dev", self.host_link, "src", self.host_database_ip,
+        ]  # fmt: skip
 
     def exec_prefix(self) -> list[str]:
         return ["ip", "netns", "exec", self.ns]
@@ -261,7 +313,7 @@ class Host:
         """A worker's environment (tests.support.processes.process_env) for this host: every
         service through this host's link, never 127.0.0.1."""
         out = dict(env)
-        out["DATABASE_URL"] = _moved(env["DATABASE_URL"], self.root_ip, POSTGRES_PORT)
+        out["DATABASE_URL"] = _moved(env["DATABASE_URL"], self.database_ip, POSTGRES_PORT)
         for name in ("CELERY_BROKER_URL", "REDIS_URL"):
             if env.get(name):
                 amqp = urlsplit(env[name]).scheme.startswith("amqp")
@@ -294,10 +346,16 @@ class Network:
 
 @contextmanager
 def network(
-    database_url: str, redis_url: str, *, rabbitmq_url: str = "", hosts: int = 2
+    database_url: str,
+    redis_url: str,
+    *,
+    rabbitmq_url: str = "",
+    hosts: int = 2,
+    database_keepalive: bool = True,
 ) -> Iterator[Network]:
     """Build the namespaces, links, routes and forwarders; remove all of it on the way out,
-    however the block ends."""
+    however the block ends. `database_keepalive=False`: PostgreSQL as installed, which keeps
+    a silent client's session for hours (Forwarder)."""
     problem = unavailable()
     if problem:
         raise RuntimeError(problem)
@@ -316,29 +374,35 @@ def network(
                 label=label,
                 ns=f"{NETNS_PREFIX}{pid}{label}",
                 root_link=f"{LINK_PREFIX}{pid}{label}",
+                host_link=f"{LINK_PREFIX}{pid}{label}h",
                 root_ip=f"10.231.{subnet}.1",
                 host_ip=f"10.231.{subnet}.2",
+                database_ip=f"10.231.{subnet}.3",
+                host_database_ip=f"10.231.{subnet}.4",
             )
-            inner = f"{LINK_PREFIX}{pid}{label}h"
             ip("netns", "add", host.ns)
             stack.callback(_remove_namespace, host)
-            ip("link", "add", host.root_link, "type", "veth", "peer", "name", inner)
-            ip("link", "set", inner, "netns", host.ns)
-            ip("addr", "add", f"{host.root_ip}/24", "dev", host.root_link)
+            ip("link", "add", host.root_link, "type", "veth", "peer", "name", host.host_link)
+            ip("link", "set", host.host_link, "netns", host.ns)
+            for address in (host.root_ip, host.database_ip):
+                ip("addr", "add", f"{address}/24", "dev", host.root_link)
             ip("link", "set", host.root_link, "up")
             in_ns = ["netns", "exec", host.ns, "ip"]
             ip(*in_ns, "link", "set", "lo", "up")
-            ip(*in_ns, "addr", "add", f"{host.host_ip}/24", "dev", inner)
-            ip(*in_ns, "link", "set", inner, "up")
+            for address in (host.host_ip, host.host_database_ip):
+                ip(*in_ns, "addr", "add", f"{address}/24", "dev", host.host_link)
+            ip(*in_ns, "link", "set", host.host_link, "up")
             ip(*in_ns, "route", "add", "default", "via", host.root_ip)
+            ip(*host._database_route("add"))
             services = [
-                ("postgres", database_url, 5432, POSTGRES_PORT),
-                ("redis", redis_url, 6379, REDIS_PORT),
+                ("postgres", database_url, 5432, host.database_ip, POSTGRES_PORT),
+                ("redis", redis_url, 6379, host.root_ip, REDIS_PORT),
             ]
             if rabbitmq_url:
-                services.append(("rabbitmq", rabbitmq_url, 5672, RABBITMQ_PORT))
-            for name, url, default, port in services:
-                forwarder = Forwarder((host.root_ip, port), _target(url, default))
+                services.append(("rabbitmq", rabbitmq_url, 5672, host.root_ip, RABBITMQ_PORT))
+            for name, url, default, address, port in services:
+                keepalive = database_keepalive or name != "postgres"
+                forwarder = Forwarder((address, port), _target(url, default), keepalive=keepalive)
                 stack.callback(forwarder.close)
                 host.forwarders[name] = forwarder
             built.append(host)
@@ -349,6 +413,7 @@ def _remove_namespace(host: Host) -> None:
     _kill_namespace_processes(host.ns)
     ip("netns", "del", host.ns, check=False)  # takes the veth pair with it
     ip("link", "del", host.root_link, check=False)
+    ip("route", "del", "blackhole", f"{host.host_database_ip}/32", check=False)
 
 
 # -- processes in a host ------------------------------------------------------------------------
