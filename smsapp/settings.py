@@ -290,6 +290,7 @@ INSTALLED_APPS = [
     "smsapp",
     "conversations",
     "campaigns",
+    "recurring",
     "axes",
     "csp",
 ]
@@ -515,6 +516,11 @@ SMS_PROBE_INTERVAL = _seconds("SMS_PROBE_INTERVAL", 20.0, maximum=_HOUR)
 # A text still waiting this many minutes after it was due counts as a problem on /healthz and
 # the banner (a big bulk send at 40 a minute legitimately keeps its tail waiting for a while).
 SMS_HEALTH_WAITING_MINUTES = _whole("SMS_HEALTH_WAITING_MINUTES", 30, minimum=1, maximum=1440)
+# A recurring send's time missed by more than this (no beat ran: an outage, a deploy) is
+# recorded as skipped rather than sent late; of the ones missed by less, only the latest goes.
+SMS_RECURRING_MISSED_GRACE_SECONDS = _seconds(
+    "SMS_RECURRING_MISSED_GRACE_SECONDS", 300.0, maximum=7 * _DAY
+)
 # --- Bulk sends (campaigns) ---------------------------------------------------------------------
 # The most lines one bulk send may have: its own cap, apart from SMS_MAX_RECIPIENTS (one send
 # from the form). 10,000 is RingCentral's figure for one A2P request.
@@ -595,8 +601,6 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "conversations.sync_messages",
         "schedule": INBOUND_SYNC_INTERVAL,
     },
-    # The webhook subscription, when RINGCENTRAL_WEBHOOK_URL is set: created, renewed,
-    # replaced when blacklisted; removed when the setting is emptied.
     # Bulk sends: scheduled ones started when due, running ones fed (a minute's worth into the
     # pipeline, or A2P batches); uncertain A2P batches settled; A2P statuses read.
     "campaigns-feed": {"task": "campaigns.feed_bulk_sends", "schedule": SMS_DISPATCH_INTERVAL},
@@ -608,9 +612,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "campaigns.poll_a2p_statuses",
         "schedule": SMS_STATUS_POLL_INTERVAL,
     },
+    # Recurring sends: each time that falls due becomes ordinary scheduled texts, once
+    # (recurring.services.materialise), ahead of the dispatcher that then queues them.
+    "recurring-materialise": {"task": "recurring.materialise", "schedule": SMS_DISPATCH_INTERVAL},
     # RingCentral's consent list (smsapp.services.optouts): staff changes pushed, its opt-outs
     # pulled. RingCentral blocks its own opt-outs meanwhile, so a quarter hour is plenty.
     "sms-sync-consents": {"task": "smsapp.sync_consents", "schedule": 900.0},
+    # The webhook subscription, when RINGCENTRAL_WEBHOOK_URL is set: created, renewed,
+    # replaced when blacklisted; removed when the setting is emptied.
     "conversations-webhook": {
         "task": "conversations.maintain_webhook",
         "schedule": INBOUND_WEBHOOK_CHECK_INTERVAL,

@@ -36,6 +36,7 @@ urlpatterns = [
     path("accounts/login/", hide_password(auth_views.LoginView.as_view()), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("conversations/", include("conversations.urls")),
+    path("recurring/", include("recurring.urls")),
     path("", include("campaigns.urls")),
     # RingCentral posts replies here (docs/ringcentral.md#inbound-texts): no sign-in, no CSRF
     # token, its own verification token instead.
