@@ -25,8 +25,14 @@ COPY . .
 # throwaway value exists in this build step only and signs nothing.
 RUN SECRET_KEY=collectstatic-only DEBUG=false python manage.py collectstatic --noinput
 
+# The metrics volume is mounted here (docker-compose.yml); a new named volume takes this
+# folder's owner, so the app's user can write its counts (docs/metrics.md).
+RUN mkdir -p /metrics && chown 10001:10001 /metrics
+
 USER 10001:10001
 
 EXPOSE 8000
 
-CMD ["gunicorn", "smsapp.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Empties the container's metrics directory, then runs the command (docker/entrypoint.sh).
+ENTRYPOINT ["/app/docker/entrypoint.sh"]
+CMD ["gunicorn", "smsapp.wsgi:application", "--config", "docker/gunicorn.conf.py", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -20,7 +20,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from auth_tokens import humanize, services
 from auth_tokens.credentials import Credentials
 from auth_tokens.errors import RingCentralAuthError
-from auth_tokens.models import RingCentralToken
+from auth_tokens.models import RingCentralToken, TokenEvent
 from auth_tokens.services import blocked_for
 from auth_tokens.status import describe
 
@@ -415,6 +415,32 @@ class RingCentralTokenAdmin(admin.ModelAdmin):
             messages.error(request, f"{label} failed for {row}: {error}")
         else:
             messages.success(request, f"{label} for {row}: {outcome}")
+
+
+@admin.register(TokenEvent)
+class TokenEventAdmin(admin.ModelAdmin):
+    """The token's history: read-only, like smsapp.admin_readonly.NoHandEdits (not imported:
+    auth_tokens never imports smsapp). Rows are written by auth_tokens.services only."""
+
+    list_display = ("when", "kind", "error_code", "token")
+    list_filter = ("kind",)
+    list_select_related = ("token",)
+    ordering = ("-at", "-id")
+    readonly_fields = ("token", "kind", "error_code", "when")
+    exclude = ("at",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="when", ordering="at")
+    def when(self, event: TokenEvent) -> str:
+        return humanize.stamp(event.at)
 
 
 def _is_configured(row: RingCentralToken, creds: Credentials) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from auth_tokens import humanize
 from auth_tokens.client import DEFAULT_RETRY_AFTER, error_code, retry_after
 from auth_tokens.credentials import Credentials
 from auth_tokens.errors import (
@@ -19,6 +20,7 @@ from auth_tokens.errors import (
 from auth_tokens.timing import worst_request_seconds
 
 if TYPE_CHECKING:
+    from auth_tokens.models import TokenEvent
     from auth_tokens.rest import ringcentral_request
     from auth_tokens.services import AccessToken, get_access_token
     from auth_tokens.setup_check import (
@@ -64,11 +66,13 @@ __all__ = [
     "SettingProblem",
     "Step",
     "TokenConfigurationError",
+    "TokenEvent",
     "TokenLockTimeout",
     "TokenStatusReport",
     "check_token_setup",
     "error_code",
     "get_access_token",
+    "humanize",
     "retry_after",
     "ringcentral_request",
     "skip",
@@ -80,6 +84,7 @@ __all__ = [
 # (__getattr__ below), so that this module imports before Django's apps are ready, as it must
 # for smsapp.timing, which the start-up check of the timing rules imports before setup().
 _LOADED_ON_FIRST_USE = {
+    "auth_tokens.models": ("TokenEvent",),
     "auth_tokens.rest": ("ringcentral_request",),
     "auth_tokens.services": ("AccessToken", "get_access_token"),
     "auth_tokens.setup_check": (

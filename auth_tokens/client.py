@@ -19,6 +19,7 @@ from auth_tokens.errors import (
     CredentialsRejected,
     InvalidGrant,
 )
+from metrics import definitions as metrics
 
 logger = logging.getLogger(__name__)
 
@@ -77,9 +78,11 @@ def revoke(creds: Credentials, token: str) -> None:
             auth=(creds.client_id, creds.client_secret),
             timeout=_timeout(),
         )
+        metrics.ringcentral_answered("Auth", response.status_code)
         if response.status_code != 200:
             logger.warning("RingCentral revoke answered HTTP %s; ignored", response.status_code)
     except requests.RequestException as exc:
+        metrics.ringcentral_answered("Auth", "error")
         logger.warning("RingCentral revoke failed (%s); ignored", type(exc).__name__)
 
 
@@ -118,6 +121,7 @@ def retry_after(response: requests.Response, default: float | None) -> float | N
 def _token_request(creds: Credentials, form: dict[str, str]) -> TokenAnswer:
     grant = form["grant_type"]
     where = creds.describe_server()
+    kind = "refresh" if grant == "refresh_token" else "login"  # what the metrics count
     try:
         response = _http().post(
             f"{creds.server_url}/restapi/oauth/token",
@@ -126,14 +130,40 @@ def _token_request(creds: Credentials, form: dict[str, str]) -> TokenAnswer:
             timeout=_timeout(),
         )
     except requests.Timeout:
+        _unanswered(kind)
         raise AuthUnavailable(f"{where} did not answer the token request in time") from None
     except requests.ConnectionError:
+        _unanswered(kind)
         raise AuthUnavailable(
             f"could not connect to {where}", hint="Check RINGCENTRAL_SERVER_URL and the network."
         ) from None
+    metrics.ringcentral_answered("Auth", response.status_code)
     if response.status_code == 200:
-        return _parse_answer(response, where)
-    raise _token_error(response, creds, grant)
+        try:
+            answer = _parse_answer(response, where)
+        except AuthUnavailable:
+            metrics.token_renewal_failed(kind, "unreadable")
+            raise
+        metrics.token_renewed(kind)
+        return answer
+    error = _token_error(response, creds, grant)
+    code = getattr(error, "code", "") or f"HTTP-{response.status_code}"
+    metrics.token_renewal_failed(kind, code)
+    # The structured line for log shippers (the decision is logged by auth_tokens.services):
+    # RingCentral's request id is only here, in the answer's headers.
+    logger.info(
+        "RingCentral refused the %s request: HTTP %s %s",
+        kind,
+        response.status_code,
+        code,
+        extra={"error_code": code, "ringcentral_request_id": response.headers.get("RCRequestId")},
+    )
+    raise error
+
+
+def _unanswered(kind: str) -> None:
+    metrics.ringcentral_answered("Auth", "error")
+    metrics.token_renewal_failed(kind, "unreachable")
 
 
 @sensitive_variables()

@@ -78,3 +78,42 @@ class RingCentralToken(models.Model):
     @property
     def refresh_fingerprint(self) -> str:
         return fingerprint(decrypt(self.refresh_token_encrypted))
+
+
+class TokenEvent(models.Model):
+    """What happened to a token row, in order: the history the row itself does not keep (it
+    holds only the latest renewal and error). Rows are only ever added, in the same transaction
+    as the row change they describe (auth_tokens.services), and never carry a token, a password
+    or an error message: a kind, RingCentral's error code and a time. Pruned after
+    RETENTION_DAYS by the monitoring app's alerts task."""
+
+    class Kind(models.TextChoices):
+        REFRESHED = "refreshed", "refreshed"
+        LOGGED_IN = "logged_in", "logged in"
+        REFRESH_REFUSED = "refresh_refused", "refresh token refused"
+        # Any other failed renewal (a login refused without a block, RingCentral unavailable).
+        LOGIN_FAILED = "login_failed", "renewal failed"
+        THROTTLED = "throttled", "throttled (429)"
+        BLOCKED = "blocked", "automatic logins blocked"
+        BLOCK_CLEARED = "block_cleared", "block cleared"
+        REVOKED = "revoked", "revoked"
+
+    FAILURES = frozenset({Kind.REFRESH_REFUSED, Kind.LOGIN_FAILED, Kind.THROTTLED, Kind.BLOCKED})
+    RENEWALS = frozenset({Kind.REFRESHED, Kind.LOGGED_IN})
+    RETENTION_DAYS = 90
+
+    token = models.ForeignKey(RingCentralToken, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    error_code = models.CharField(max_length=40, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("-at", "-id")
+        # The dashboard's timeline reads the last days by time, the alerts the latest few per
+        # token, the retention rule deletes by time: one index on (at, id) serves the three.
+        indexes = (models.Index(fields=("at", "id"), name="token_event_by_time"),)
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        code = f" ({self.error_code})" if self.error_code else ""
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.get_kind_display()}{code}"

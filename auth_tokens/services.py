@@ -29,7 +29,7 @@ from auth_tokens.errors import (
     RingCentralAuthError,
     TokenLockTimeout,
 )
-from auth_tokens.models import RingCentralToken
+from auth_tokens.models import RingCentralToken, TokenEvent
 from auth_tokens.timing import lock_timeout_seconds
 
 logger = logging.getLogger(__name__)
@@ -191,6 +191,7 @@ def revoke_tokens(*, credentials: Credentials | None = None) -> bool:
         _clear_pair(row)
         row.version += 1
         row.save()
+        _record_event(row, TokenEvent.Kind.REVOKED, timezone.now())
     if spent:
         client.revoke(creds, spent)  # after commit: no network call inside this transaction
     return True
@@ -200,10 +201,14 @@ def clear_block(*, credentials: Credentials | None = None) -> bool:
     """An admin's "try again" after rejected credentials. A throttle is not lifted: it is
     RingCentral's Retry-After, and calling before it ends restarts the penalty."""
     creds = credentials or Credentials.from_settings()
-    changed = RingCentralToken.objects.filter(credential_key=creds.key).update(
-        blocked=False, blocked_fingerprint=""
-    )
-    return changed == 1
+    rows = RingCentralToken.objects.filter(credential_key=creds.key)
+    with transaction.atomic():
+        # Conditional: of two admins clearing at once, one records the event.
+        lifted = rows.filter(blocked=True).update(blocked=False, blocked_fingerprint="")
+        if lifted:
+            _record_event(rows.get(), TokenEvent.Kind.BLOCK_CLEARED, timezone.now())
+            return True
+        return rows.update(blocked=False, blocked_fingerprint="") == 1
 
 
 # -- internals ------------------------------------------------------------------------------
@@ -432,6 +437,7 @@ def _obtain(
         except InvalidGrant as refused:
             logger.info("RingCentral refused the refresh token (%s); logging in", refused.code)
             row.refresh_token_encrypted, row.refresh_expires_at = "", None
+            _record_event(row, TokenEvent.Kind.REFRESH_REFUSED, now, refused.code)
     return _NewTokens(client.login(creds), _OBTAINED_BY_LOGIN[creds.grant])
 
 
@@ -461,6 +467,8 @@ def _record_success(
     row.blocked, row.blocked_fingerprint = False, ""
     row.version += 1
     row.save()
+    renewed = new.obtained_by is RingCentralToken.Obtained.REFRESH
+    _record_event(row, TokenEvent.Kind.REFRESHED if renewed else TokenEvent.Kind.LOGGED_IN, now)
     token = AccessToken(answer.access_token, row.version, row.access_expires_at)
     _plaintext_cache[creds.key] = token
     logger.info(
@@ -489,7 +497,24 @@ def _record_failure(
         # texts keep going out until it expires, while the block tells an admin to act.
         row.blocked, row.blocked_fingerprint = True, creds.fingerprint
     row.save()
+    _record_event(row, _failure_kind(error), now, error.code)
     logger.warning("RingCentral token renewal failed: %s", error.message)
+
+
+def _failure_kind(error: RingCentralAuthError) -> TokenEvent.Kind:
+    if isinstance(error, CredentialsRejected):
+        return TokenEvent.Kind.BLOCKED
+    if isinstance(error, AuthThrottled):
+        return TokenEvent.Kind.THROTTLED
+    return TokenEvent.Kind.LOGIN_FAILED
+
+
+def _record_event(
+    row: RingCentralToken, kind: TokenEvent.Kind, at: datetime, code: str = ""
+) -> None:
+    """The row's history (TokenEvent), written in the caller's transaction with the row change
+    it describes: a kind, a code and a time, never a token or an error message."""
+    TokenEvent.objects.create(token=row, kind=kind, error_code=(code or "")[:40], at=at)
 
 
 def _clear_pair(row: RingCentralToken) -> None:

@@ -6,6 +6,7 @@ import logging
 import socket
 import threading
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -71,6 +72,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
+        # RingCentral names every answer with a request id (what its support asks for).
+        self.send_header("RCRequestId", str(uuid.uuid4()))
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.end_headers()

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
 import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import after_setup_logger, worker_ready, worker_shutdown
+from celery.signals import (
+    after_setup_logger,
+    after_setup_task_logger,
+    task_postrun,
+    task_prerun,
+    worker_process_shutdown,
+    worker_ready,
+    worker_shutdown,
+)
 
-from smsapp import quiet_logs
+from smsapp import log_context, log_format, quiet_logs
 from smsapp.bootstrap import load_settings_or_exit
 from smsapp.heartbeats import Heartbeat
 
@@ -60,3 +70,46 @@ def _stop_heartbeat(sender: Any = None, **kwargs: Any) -> None:
 
 # Housekeeping that found nothing to do is logged at DEBUG (smsapp.quiet_logs).
 after_setup_logger.connect(quiet_logs.install, weak=False)
+
+
+# Celery gives the worker and beat handlers of its own, in its own format: LOG_FORMAT (text or
+# json, smsapp.log_format) and its redaction apply to them too.
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _log_format(logger: logging.Logger | None = None, **kwargs: Any) -> None:
+    from django.conf import settings
+
+    targets = [logging.getLogger()] + ([logger] if logger is not None else [])
+    for target in targets:
+        log_format.use_format(target.handlers, settings.LOG_FORMAT)
+
+
+# Each task's lines carry the fields it learns (the RingCentral request id: smsapp.log_context),
+# and only its own: the context opens before the task and closes after it.
+_task_log_contexts: dict[str, contextlib.AbstractContextManager[None]] = {}
+
+
+@task_prerun.connect
+def _open_log_context(task_id: str | None = None, **kwargs: Any) -> None:
+    if task_id is not None:
+        context = log_context.log_fields()
+        context.__enter__()
+        _task_log_contexts[task_id] = context
+
+
+@task_postrun.connect
+def _close_log_context(task_id: str | None = None, **kwargs: Any) -> None:
+    context = _task_log_contexts.pop(task_id or "", None)
+    if context is not None:
+        with contextlib.suppress(ValueError):  # reset from another context: nothing to undo
+            context.__exit__(None, None, None)
+
+
+# A pool process that ends takes its per-process gauges with it (docs/metrics.md); its counters
+# stay in PROMETHEUS_MULTIPROC_DIR and keep counting in the sum.
+@worker_process_shutdown.connect
+def _metrics_process_dead(pid: int | None = None, **kwargs: Any) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid or os.getpid())

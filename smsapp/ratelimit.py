@@ -8,6 +8,8 @@ from functools import cache
 import redis
 from django.conf import settings
 
+from metrics import definitions as metrics
+
 # Two sliding windows over one log of sends, on Redis's clock so every machine agrees: ours
 # (ARGV limit per ARGV window, from the setting) and RingCentral's own (the limit and window its
 # X-Rate-Limit-* headers report, remembered in KEYS[3]/KEYS[4]). A send needs room in both: a
@@ -121,10 +123,17 @@ class FleetRateLimiter:
             self._settle(keys=self._keys[:1], args=[self._slot])
             self._slot = None
 
-    def pause(self, seconds: float) -> float:
+    def pause(self, seconds: float, *, cause: str = "429") -> float:
         """Stop the whole fleet for `seconds` (never shortens a longer pause); returns the
-        pause now in force."""
-        return float(self._pause(keys=[self._keys[1]], args=[seconds]))
+        pause now in force. `cause` is for the metrics: "429" or "budget_spent"."""
+        paused = float(self._pause(keys=[self._keys[1]], args=[seconds]))
+        metrics.pause_started(self.group, seconds, cause)
+        return paused
+
+    def pause_left(self) -> float:
+        """Seconds left of the fleet's pause for this group, on Redis's clock (0: none)."""
+        until, now = self._redis.get(self._keys[1]), self._redis.time()
+        return max(0.0, float(until) - (now[0] + now[1] / 1e6)) if until else 0.0
 
     def per_minute(self, default: int = 40) -> float:
         """The pace the fleet keeps now, in requests a minute: the stricter of our own limit and
@@ -158,7 +167,7 @@ class FleetRateLimiter:
         self._redis.set(self._keys[2], limit, ex=remember)
         self._redis.set(self._keys[3], window, ex=remember)
         if remaining <= 0 and not throttled and self._sends_in(window) < limit:
-            self.pause(window)
+            self.pause(window, cause="budget_spent")
 
     def _sends_in(self, window: float) -> int:
         now = self._redis.time()

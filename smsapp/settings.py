@@ -263,8 +263,8 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_COOKIES
 if SECURE_COOKIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
-    # Health checks come over plain HTTP from inside the container network.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz"]
+    # Health checks and Prometheus's scrapes come over plain HTTP inside the container network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz", r"^metrics$"]
     # 30 days. `check --deploy` still warns about includeSubDomains (security.W005) and
     # preload (security.W021) on purpose: both bind every subdomain of the operator's domain,
     # which this app cannot know is all HTTPS, and preload cannot be undone quickly (README).
@@ -291,6 +291,7 @@ INSTALLED_APPS = [
     "conversations",
     "campaigns",
     "recurring",
+    "monitoring",
     "axes",
     "csp",
 ]
@@ -458,17 +459,47 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Logging ---------------------------------------------------------------------------------
+# LOG_FORMAT=json: one JSON object per line, with message_id, ringcentral_request_id and
+# error_code when known (smsapp.log_format); "text" (the default) is for people. Both redact.
+LOG_FORMAT = _str("LOG_FORMAT", "text").strip().lower() or "text"
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(
+        f"LOG_FORMAT must be text or json, not {LOG_FORMAT[:20]!r}: e.g. LOG_FORMAT=json"
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "plain": {
+            "()": "smsapp.log_format.TextFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        },
+        "json": {"()": "smsapp.log_format.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+        },
     },
     "root": {"handlers": ["console"], "level": "INFO"},
+    # runserver's request lines have a handler of their own (Django's): JSON too when asked.
+    "loggers": (
+        {"django.server": {"handlers": ["console"], "level": "INFO", "propagate": False}}
+        if LOG_FORMAT == "json"
+        else {}
+    ),
 }
+
+# --- Metrics (docs/metrics.md) ---------------------------------------------------------------
+# /metrics answers only a request with "Authorization: Bearer <METRICS_TOKEN>"; unset, the
+# endpoint does not exist (404). Generate one with: python -c "import secrets;
+# print(secrets.token_urlsafe(32))".
+METRICS_TOKEN = _str("METRICS_TOKEN").strip()
+# Each process group (web, worker) writes its counts to its own PROMETHEUS_MULTIPROC_DIR,
+# <shared directory>/<group>; /metrics adds up every group found in the shared directory.
+_multiproc_dir = _str("PROMETHEUS_MULTIPROC_DIR").strip()
+METRICS_DIR = str(Path(_multiproc_dir).parent) if _multiproc_dir else ""
 
 # --- Celery ----------------------------------------------------------------------------------
 # Redis (redis://, rediss://) or RabbitMQ (amqp://, amqps://); docs/brokers.md compares them.
@@ -521,6 +552,62 @@ SMS_HEALTH_WAITING_MINUTES = _whole("SMS_HEALTH_WAITING_MINUTES", 30, minimum=1,
 SMS_RECURRING_MISSED_GRACE_SECONDS = _seconds(
     "SMS_RECURRING_MISSED_GRACE_SECONDS", 300.0, maximum=7 * _DAY
 )
+# --- Alerts by email (monitoring) -------------------------------------------------------------
+# Who gets the alert emails (monitoring.services.alerts, through Django's mail_admins): comma-
+# separated addresses, each optionally with a name ("Ops <ops@example.com>, kim@example.com").
+# Empty: no alert is emailed (the dashboard says so).
+
+
+def _admins(name: str) -> list[tuple[str, str]]:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    admins = []
+    for part in (p.strip() for p in _str(name).split(",")):
+        if not part:
+            continue
+        match = re.fullmatch(r"(?:(?P<name>[^<>]*)<(?P<address>[^<>]+)>|(?P<bare>[^<>\s]+))", part)
+        address = (match.group("address") or match.group("bare") or "").strip() if match else ""
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ImproperlyConfigured(
+                f"{name} must be email addresses separated by commas, each alone or as "
+                f"'Name <address>', not {part[:40]!r}: e.g. {name}=Ops <ops@example.com>"
+            ) from None
+        admins.append((((match.group("name") or "").strip() if match else "") or address, address))
+    return admins
+
+
+ADMINS = _admins("ADMINS")
+# How email leaves: an URL (django-environ's form), e.g. smtp+tls://user:password@host:587,
+# smtp://localhost:25, consolemail:// (printed in the log). Default: the console with DEBUG on
+# (./scripts/run shows alerts in its log), else SMTP on localhost:25. Never echoed: it can
+# carry a password.
+_email_url = _str("EMAIL_URL") or ("consolemail://" if DEBUG else "smtp://localhost:25")
+try:
+    _email = environ.Env.email_url_config(_email_url)
+except (ImproperlyConfigured, ValueError):
+    raise ImproperlyConfigured(
+        "EMAIL_URL must be an email URL such as smtp+tls://user:password@host:587, "
+        "smtp://localhost:25 or consolemail://"
+    ) from None
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_PORT = _email["EMAIL_PORT"] or 25
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+# filemail:///abs/path: a file per email there (django-environ would drop the leading "/").
+EMAIL_FILE_PATH = urlsplit(_email_url).path or None
+SERVER_EMAIL = _str("SERVER_EMAIL", "sms-alerts@localhost")
+EMAIL_SUBJECT_PREFIX = "[RingCentral SMS] "
+EMAIL_TIMEOUT = 10
+# Alert when a queued text has waited this long past its time (once an hour at most).
+ALERT_QUEUED_MINUTES = _whole("ALERT_QUEUED_MINUTES", 5, minimum=1, maximum=1440)
+# Alert when the refresh token expires within this many hours while renewals keep failing.
+ALERT_REFRESH_HOURS = _whole("ALERT_REFRESH_HOURS", 24, minimum=1, maximum=24 * 30)
 # --- Bulk sends (campaigns) ---------------------------------------------------------------------
 # The most lines one bulk send may have: its own cap, apart from SMS_MAX_RECIPIENTS (one send
 # from the form). 10,000 is RingCentral's figure for one A2P request.
@@ -624,6 +711,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "conversations.maintain_webhook",
         "schedule": INBOUND_WEBHOOK_CHECK_INTERVAL,
     },
+    # Alert emails to ADMINS (each condition at most once an hour) and the token history's
+    # retention (monitoring.tasks).
+    "monitoring-check-alerts": {"task": "monitoring.check_alerts", "schedule": 60.0},
 }
 
 # --- RingCentral -----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from celery import shared_task
 
 from smsapp import sending_health, services
 from smsapp.backends.base import SmsError
+from smsapp.log_context import log_fields
 from smsapp.services import optouts
 from smsapp.services.enqueue import SEND_TASK
 
@@ -23,7 +24,9 @@ logger = logging.getLogger(__name__)
 # gives the task back; the claim and the reconciliation make the redelivery harmless.
 @shared_task(name=SEND_TASK, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def send_message(message_id: int) -> str:
-    return services.message_send(message_id=message_id)
+    # Every line logged during the send names the text, the token service's included.
+    with log_fields(message_id=message_id):
+        return services.message_send(message_id=message_id)
 
 
 @shared_task(name="smsapp.dispatch_due", ignore_result=True)

@@ -38,11 +38,14 @@ urlpatterns = [
     path("conversations/", include("conversations.urls")),
     path("recurring/", include("recurring.urls")),
     path("", include("campaigns.urls")),
+    path("monitoring/", include("monitoring.urls")),
     # RingCentral posts replies here (docs/ringcentral.md#inbound-texts): no sign-in, no CSRF
     # token, its own verification token instead.
     path("ringcentral/webhook", conversation_views.ringcentral_webhook, name="ringcentral-webhook"),
     path("healthz", health.healthz, name="healthz"),
     path("healthz/live", health.live, name="healthz-live"),
+    # Prometheus scrapes here with a bearer token (docs/metrics.md).
+    path("", include("metrics.urls")),
     # Before admin.site.urls, so it wins over the admin's own "login/" (same view, same name
     # for reverse("admin:login"), which still resolves to this path).
     path("admin/login/", hide_password(admin.site.login)),

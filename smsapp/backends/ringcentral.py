@@ -21,7 +21,8 @@ from auth_tokens.api import (
     retry_after,
     ringcentral_request,
 )
-from smsapp import reasons
+from metrics import definitions as metrics
+from smsapp import log_context, reasons
 from smsapp.backends.base import (
     AmbiguousSmsError,
     AuthWaitSmsError,
@@ -189,6 +190,7 @@ def ringcentral_call(
         logger.warning("fleet rate limiter unavailable, nothing sent: %s", detail)
         raise TransientSmsError(f"rate limiter unavailable ({detail})") from error
     if wait > 0:
+        metrics.limiter_held_back(limiter.group)
         raise RateLimitedSmsError(
             f"holding back for the fleet-wide {limiter.group} rate limit", retry_after=wait
         )
@@ -217,6 +219,7 @@ def ringcentral_call(
             retry_after=AUTH_RECHECK_SECONDS,
         ) from error
     except requests.RequestException as error:
+        metrics.ringcentral_answered(limiter.group, "error")
         detail = describe(error)
         logger.warning("RingCentral %s %s failed: %s", method, path.partition("?")[0], detail)
         if not sends or _never_left(error):
@@ -228,6 +231,9 @@ def ringcentral_call(
         # Date the slot from the answer: RingCentral counted it on arrival, before now.
         with contextlib.suppress(redis.RedisError):
             limiter.settle()
+    metrics.ringcentral_answered(limiter.group, response.status_code)
+    # RingCentral's id of this request: what its support asks for about a call that went wrong.
+    log_context.note(ringcentral_request_id=response.headers.get("RCRequestId"))
     limiter.observe(response.headers, throttled=response.status_code == 429)
     if response.status_code == 429:
         wait = retry_after(response, DEFAULT_RETRY_AFTER) or DEFAULT_RETRY_AFTER

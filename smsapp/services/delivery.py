@@ -14,6 +14,7 @@ Every "sent" text ends in one of three ways, at the latest NO_RECEIPT_AFTER afte
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -23,6 +24,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from metrics import definitions as metrics
+from metrics.reason_classes import delivery_class
 from smsapp import delivery_codes
 from smsapp.backends import get_backend
 from smsapp.backends.base import Delivery, RateLimitedSmsError, SmsError
@@ -32,6 +35,7 @@ from smsapp.models import Message, OptOut
 from smsapp.services import optouts
 from smsapp.services.transitions import transition, transition_many
 
+logger = logging.getLogger(__name__)
 Status = Message.Status
 # A receipt, when the carrier sends one at all, comes within minutes; RingCentral's record may
 # stay Sent for good (smsDeliveryTime is set only on a receipt: docs/ringcentral.md#message-status).
@@ -119,14 +123,20 @@ def _follow(message: Message, delivery: Delivery, *, now: datetime, deadline: da
 
 
 def _deliver(messages: list[Message]) -> list[int]:
-    return transition_many(
+    now = timezone.now()
+    delivered = transition_many(
         [m.pk for m in messages],
         from_statuses=[Status.SENT],
         to=Status.DELIVERED,
         event="Delivered",
-        delivered_at=timezone.now(),
+        delivered_at=now,
         next_status_check_at=None,
     )
+    for message in messages:
+        if message.pk in delivered:
+            accepted = message.sent_at or message.created_at
+            metrics.text_delivered((now - accepted).total_seconds())
+    return delivered
 
 
 def _fail(messages: list[Message], entry: DeliveryCode) -> list[int]:
@@ -162,6 +172,14 @@ def _fail(messages: list[Message], entry: DeliveryCode) -> list[int]:
                         reason=f"{entry.code}: {entry.meaning}",
                         message=message,
                     )
+    for message_id in failed:
+        metrics.text_outcome("failed", delivery_class(entry.outcome))
+        logger.info(
+            "SMS #%s failed after sending: %s",
+            message_id,
+            entry.meaning,
+            extra={"message_id": message_id, "error_code": entry.code},
+        )
     return failed
 
 
@@ -203,7 +221,7 @@ def _no_receipt(message: Message, code: str = "") -> bool:
     """End as "sent, no delivery receipt": still SENT, no more checks, said in words."""
     reason = delivery_codes.no_receipt_reason(code)
     code = code or delivery_codes.NO_RECEIPT_CODE
-    return transition(
+    ended = transition(
         message.pk,
         from_statuses=[Status.SENT],
         to=Status.SENT,
@@ -214,6 +232,9 @@ def _no_receipt(message: Message, code: str = "") -> bool:
         error_code=code,
         error_reason=reason,
     )
+    if ended:
+        metrics.text_outcome("no_receipt", "look_again")
+    return ended
 
 
 def _still_due(message: Message) -> Q:

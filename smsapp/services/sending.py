@@ -13,6 +13,8 @@ from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from auth_tokens.api import DEFAULT_RETRY_AFTER
+from metrics import definitions as metrics
+from metrics.reason_classes import send_error_class
 from smsapp.backends import get_backend
 from smsapp.backends.base import OnFailure, OutgoingSms, SmsError
 from smsapp.models import Message
@@ -153,6 +155,7 @@ def message_reconcile(*, message_id: int) -> str:
                 Status.UNCERTAIN,
                 "UNCONFIRMED",
                 f"Could not confirm with RingCentral whether it was sent: {error.reason}",
+                reason_class="ambiguous",
             )
             return "failed: could not confirm"
         return f"still uncertain: {error.reason}"
@@ -177,7 +180,11 @@ def message_reconcile(*, message_id: int) -> str:
         return "still uncertain: not in the message store yet"
     if message.attempts >= settings.SMS_MAX_ATTEMPTS:
         _fail(
-            message, Status.UNCERTAIN, "MAX_ATTEMPTS", f"Not sent after {message.attempts} attempts"
+            message,
+            Status.UNCERTAIN,
+            "MAX_ATTEMPTS",
+            f"Not sent after {message.attempts} attempts",
+            reason_class="ambiguous",
         )
         return "failed: attempts exhausted"
     if transition(
@@ -191,6 +198,7 @@ def message_reconcile(*, message_id: int) -> str:
         dispatched_at=now,
         uncertain_since=None,
     ):
+        _attempt_outcome(message, "retry", "ambiguous", "NOT_IN_STORE", "not in the store")
         enqueue_on_commit([message_id])
     return "reconciled: not sent, queued again"
 
@@ -208,7 +216,7 @@ def _record_sent(
     count_attempt: bool = False,
 ) -> bool:
     now = timezone.now()
-    return transition(
+    moved = transition(
         message.pk,
         from_statuses=from_statuses,
         to=Status.SENT,
@@ -225,6 +233,31 @@ def _record_sent(
         error_code="",
         error_reason="",
     )
+    if moved:
+        due = max(message.created_at, message.send_at or message.created_at)
+        metrics.text_accepted((now - due).total_seconds())
+        logger.info(
+            "SMS #%s accepted by RingCentral as %s",
+            message.pk,
+            provider_id,
+            extra={"message_id": message.pk},
+        )
+    return moved
+
+
+def _attempt_outcome(
+    message: Message, outcome: str, reason_class: str, code: str, what: str
+) -> None:
+    """Count an attempt's outcome and log it with the fields a log shipper indexes."""
+    metrics.text_outcome(outcome, reason_class)
+    logger.log(
+        logging.WARNING if outcome == "failed" else logging.INFO,
+        "SMS #%s %s: %s",
+        message.pk,
+        outcome.replace("_", " "),
+        what,
+        extra={"message_id": message.pk, "error_code": code},
+    )
 
 
 def _record_failure(message: Message, error: SmsError, holder: str) -> str:
@@ -236,7 +269,13 @@ def _record_failure(message: Message, error: SmsError, holder: str) -> str:
             return _look_up_first(message, error, now, holder)
         case OnFailure.FAIL:
             _fail(
-                message, Status.SENDING, error.code, error.reason, count_attempt=True, holder=holder
+                message,
+                Status.SENDING,
+                error.code,
+                error.reason,
+                count_attempt=True,
+                holder=holder,
+                reason_class=send_error_class(error),
             )
             return f"failed: {error.code}"
         case OnFailure.RETRY:
@@ -260,6 +299,7 @@ def _look_up_first(message: Message, error: SmsError, now: datetime, holder: str
         attempts=F("attempts") + 1,
         uncertain_since=now,
     ):
+        _attempt_outcome(message, "uncertain", "ambiguous", "AMBIGUOUS", error.reason)
         return message_reconcile(message_id=message.pk)
     return "taken over: the sweeper settles it"
 
@@ -274,19 +314,21 @@ def _retry(message: Message, error: SmsError, now: datetime, holder: str) -> str
             f"Not sent after {attempts} attempts: {error.reason}",
             count_attempt=True,
             holder=holder,
+            reason_class=send_error_class(error),
         )
         return "failed: attempts exhausted"
     wait = backoff(attempts)
     if error.retry_after:
         wait = max(wait, timedelta(seconds=error.retry_after))
-    _requeue(
+    if _requeue(
         message,
         holder,
         now + wait,
         f"Attempt {attempts} failed ({error.reason}); retrying in {wait.total_seconds():.0f} s",
         error.code,
         count_attempt=True,
-    )
+    ):
+        _attempt_outcome(message, "retry", send_error_class(error), error.code, error.reason)
     return f"retrying in {wait.total_seconds():.0f} s"
 
 
@@ -295,14 +337,15 @@ def _wait(message: Message, error: SmsError, now: datetime, holder: str) -> str:
     # backend that did not say how long waits DEFAULT_RETRY_AFTER, RingCentral's advice for a
     # 429 without Retry-After (docs/ringcentral.md#rate-limits), defined once in auth_tokens.
     wait = timedelta(seconds=(error.retry_after or DEFAULT_RETRY_AFTER) + random.uniform(0, 2))
-    _requeue(
+    if _requeue(
         message,
         holder,
         now + wait,
         f"Waiting {wait.total_seconds():.0f} s: {error.reason}",
         error.code,
         count_attempt=False,
-    )
+    ):
+        _attempt_outcome(message, "rate_limited", send_error_class(error), error.code, error.reason)
     return f"rate limited: retry in {wait.total_seconds():.0f} s"
 
 
@@ -319,10 +362,11 @@ def _hold(message: Message, error: SmsError, now: datetime, holder: str) -> str:
             error.code,
             f"Waited {hold.total_seconds() / 60:.0f} min for {error.waiting_for}: {error.reason}",
             holder=holder,
+            reason_class=send_error_class(error),
         )
         return f"failed: still waiting for {error.waiting_for} after the hold time"
     wait = timedelta(seconds=error.retry_after or HOLD_RECHECK_SECONDS)
-    _requeue(
+    if _requeue(
         message,
         holder,
         now + wait,
@@ -330,7 +374,8 @@ def _hold(message: Message, error: SmsError, now: datetime, holder: str) -> str:
         error.code,
         count_attempt=False,
         held_since=held_since,
-    )
+    ):
+        _attempt_outcome(message, "held", send_error_class(error), error.code, error.reason)
     return f"held: waiting for {error.waiting_for}, retry in {wait.total_seconds():.0f} s"
 
 
@@ -343,10 +388,10 @@ def _requeue(
     *,
     count_attempt: bool,
     **fields: object,
-) -> None:
+) -> bool:
     # dispatched_at=None hands it to the dispatcher, which queues it once `when` has come:
     # no long Celery ETA that Redis could redeliver twice.
-    _end_attempt(
+    return _end_attempt(
         message,
         holder,
         to=Status.QUEUED,
@@ -383,8 +428,9 @@ def _fail(
     *,
     count_attempt: bool = False,
     holder: str | None = None,
+    reason_class: str = "other",
 ) -> None:
-    transition(
+    failed = transition(
         message.pk,
         from_statuses=[from_status],
         to=Status.FAILED,
@@ -398,3 +444,5 @@ def _fail(
         next_attempt_at=None,
         lease_expires_at=None,
     )
+    if failed:
+        _attempt_outcome(message, "failed", reason_class, code, reason)
