@@ -36,7 +36,8 @@ class Command(BaseCommand):
         user.save()
         user.groups.add(Group.objects.get(name=STAFF_SENDERS_GROUP))
         # What a small team's one admin does, so every page of the demo can be tried: the token
-        # status, the opt-out list (and changing it), templates.
+        # status and its history, the opt-out list (and changing it), templates, the dashboard
+        # (which asks to view texts and the token).
         for app_label, codename in DEMO_PERMISSIONS:
             user.user_permissions.add(
                 Permission.objects.get(content_type__app_label=app_label, codename=codename)
@@ -46,6 +47,8 @@ class Command(BaseCommand):
 
 DEMO_PERMISSIONS = (
     ("auth_tokens", "view_ringcentraltoken"),
+    ("auth_tokens", "view_tokenevent"),
+    ("smsapp", "view_message"),
     ("smsapp", "view_optout"),
     ("smsapp", "manage_optouts"),
     ("campaigns", "manage_templates"),

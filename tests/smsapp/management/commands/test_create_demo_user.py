@@ -52,6 +52,10 @@ def test_the_demo_login_can_try_every_page_templates_and_opt_outs_included(clien
         reverse("conversations:list"),
         reverse("admin:smsapp_optout_changelist"),
         reverse("admin:auth_tokens_ringcentraltoken_changelist"),
+        reverse("admin:auth_tokens_tokenevent_changelist"),
+        reverse("monitoring:dashboard"),
+        reverse("recurring:list"),
+        reverse("recurring:new"),
     ):
         assert client.get(url).status_code == 200, url
     assert demo.has_perm("smsapp.manage_optouts")
