@@ -41,8 +41,8 @@ def dashboard_context(*, now: datetime, zone: tzinfo) -> dict[str, Any]:
             for reason in selectors.top_failure_reasons(start=start)
         ],
         "token": token,
-        "access_expiry": humanize.expiry(token.access_expires_at, now=now),
-        "refresh_expiry": humanize.expiry(token.refresh_expires_at, now=now),
+        "access_expiry": _expiry(token.access_expires_at, now),
+        "refresh_expiry": _expiry(token.refresh_expires_at, now),
         "token_chart": charts.token_timeline_chart(
             marks, start=start, hours=len(hours), zone=zone, kinds=dict(TokenEvent.Kind.choices)
         ),
@@ -57,3 +57,11 @@ def dashboard_context(*, now: datetime, zone: tzinfo) -> dict[str, Any]:
         "alert_queued_minutes": settings.ALERT_QUEUED_MINUTES,
         "alert_refresh_hours": settings.ALERT_REFRESH_HOURS,
     }
+
+
+def _expiry(when: datetime | None, now: datetime) -> str:
+    """ "expires in 52 min", "expired 3 h ago" or "none held" (logged out, blocked)."""
+    if when is None:
+        return "none held"
+    text = humanize.expiry(when, now=now)
+    return text if text.startswith("expired") else f"expires {text}"

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from auth_tokens.errors import CredentialsRejected
-from auth_tokens.services import get_access_token, refresh_now
+from auth_tokens.services import get_access_token, refresh_now, revoke_tokens
 from monitoring.permissions import VIEW_PERMISSIONS
 from tests.support.texts import delivery_failed, sent
 
@@ -100,6 +100,28 @@ def test_a_blocked_login_shows_on_the_timeline_and_in_the_state(
     assert 'class="event event-blocked"' in page
     assert "OAU-140" in page
     assert "not-the-password" not in page
+
+
+def test_a_working_token_shows_when_each_part_expires(client, viewer, sms_settings, simulator):
+    get_access_token()
+    client.force_login(viewer)
+
+    page = client.get(URL).content.decode()
+
+    assert "Access token: expires in " in page
+    assert "refresh token: expires in " in page
+
+
+def test_a_revoked_pair_is_said_to_be_none_rather_given_an_expiry(
+    client, viewer, sms_settings, simulator
+):
+    get_access_token()
+    revoke_tokens()
+    client.force_login(viewer)
+
+    page = client.get(URL).content.decode()
+
+    assert "Access token: none held; refresh token: none held." in page
 
 
 def test_no_admin_address_is_said_on_the_page(client, viewer, sms_settings, settings):
