@@ -68,3 +68,23 @@ def start_app(env: dict[str, str]) -> None:
 
     django.setup()
     logging.getLogger("ringcentral_sim").setLevel(logging.WARNING)
+
+
+def open_bench_database(db_url: str, *, keep: bool, **extra: str) -> bool:
+    """Django set up in this process on the bench's database `db_url`, made afresh unless
+    `keep` and it exists, then migrated. Returns whether an existing (filled) one was kept.
+    For the benches that read a filled database in this process, without workers."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "DJANGO_SETTINGS_MODULE": "smsapp.settings",
+        "SMSAPP_IGNORE_DOTENV": "1",
+        "SECRET_KEY": "bench-only-insecure-key",
+        "ALLOWED_HOSTS": "testserver",
+        **extra,
+    }
+    kept = keep and database_exists(db_url)
+    if not kept:
+        recreate_database(db_url)
+    start_app(env)
+    return kept

@@ -17,7 +17,6 @@ import argparse
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -26,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.databases import database_exists, recreate_database  # noqa: E402
+from bench.databases import open_bench_database  # noqa: E402
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/smsapp_bench_history"
 AIM_MS = 50.0
@@ -145,24 +144,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="reuse an already filled database")
     args = parser.parse_args()
     db_url = os.environ.get("BENCH_HISTORY_DATABASE_URL", DEFAULT_DB)
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        "DJANGO_SETTINGS_MODULE": "smsapp.settings",
-        "SMSAPP_IGNORE_DOTENV": "1",
-        "SECRET_KEY": "bench-only-insecure-key",
-        "ALLOWED_HOSTS": "testserver",
-    }
-    reuse = args.keep and database_exists(db_url)
-    if not reuse:
-        recreate_database(db_url)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
-    )
-    os.environ.update(env)
-    import django
-
-    django.setup()
+    reuse = open_bench_database(db_url, keep=args.keep)
     from django.contrib.auth import get_user_model
     from django.test import Client
 

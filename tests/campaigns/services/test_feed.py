@@ -8,7 +8,6 @@ import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
 
 from campaigns.models import BulkRecipient, BulkSend
 from campaigns.services import feed
@@ -18,6 +17,7 @@ from harness.contacts import TEXT, contacts_csv, e164
 from smsapp.models import Message, OptOut
 from smsapp.services.optouts import optout_add
 from smsapp.services.sending import message_send
+from tests.support.concurrency import run_in_threads
 
 Row = BulkRecipient.Status
 
@@ -109,21 +109,7 @@ def test_two_feeders_at_once_never_make_two_texts_of_one_line(sms_settings, monk
         return real()
 
     monkeypatch.setattr(feed, "queue_ahead", together)
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            bulk_feed()
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    _, errors = run_in_threads(bulk_feed)
     assert errors == []
     numbers = list(Message.objects.values_list("to_number", flat=True))
     assert len(numbers) == len(set(numbers))

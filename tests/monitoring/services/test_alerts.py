@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection
 from django.utils import timezone
 
 from auth_tokens.crypto import decrypt
@@ -19,6 +18,7 @@ from monitoring.models import AlertState
 from monitoring.services import alerts
 from monitoring.services.alerts import alerts_check
 from smsapp.models import Message
+from tests.support.concurrency import run_in_threads
 from tests.support.texts import create_text
 
 pytestmark = pytest.mark.django_db
@@ -253,20 +253,14 @@ def test_two_checkers_at_once_send_one_email(admins, sms_settings):
     admins.ALERT_QUEUED_MINUTES = 5
     _queued_since(7)
     start = threading.Barrier(4)
-    results: list[list[str]] = []
 
-    def check() -> None:
-        try:
-            start.wait()
-            results.append(alerts_check())
-        finally:
-            connection.close()  # each thread's own PostgreSQL connection
+    def check() -> list[str]:
+        start.wait()
+        return alerts_check()
 
-    threads = [threading.Thread(target=check) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    results, errors = run_in_threads(check, 4)
+
+    assert errors == []
 
     assert sorted(results) == [[], [], [], [alerts.QUEUE_STALE]]
     assert len(mail.outbox) == 1

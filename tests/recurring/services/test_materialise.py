@@ -7,7 +7,6 @@ import threading
 from datetime import UTC, timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from recurring.models import Occurrence, RecurringSend
@@ -18,6 +17,7 @@ from smsapp.models import Message, OptOut
 from smsapp.services.dispatch import messages_dispatch_due
 from smsapp.services.optouts import optout_add
 from tests.recurring.conftest import FROM, NUMBERS, fields_at
+from tests.support.concurrency import run_in_threads
 
 Status = Occurrence.Status
 
@@ -196,22 +196,7 @@ def test_two_materialisers_at_once_make_each_time_once(
         return real(pk, **kwargs)
 
     monkeypatch.setattr(materialise, "_materialise_one", together)
-    results: list[materialise.Materialised] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            results.append(recurring_sends_materialise())
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    results, errors = run_in_threads(materialise.recurring_sends_materialise)
     assert errors == []
     assert sum(r.created for r in results) == 10
     assert Occurrence.objects.count() == 10
