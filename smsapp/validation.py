@@ -88,6 +88,18 @@ def validate_recipient_limit(count: int) -> None:
         )
 
 
+def validate_name(name: str, *, missing: str, max_length: int) -> None:
+    """A name staff give a thing (a template, a recurring send), already stripped: given, and
+    within its column. `missing` says what to write, in the thing's own words."""
+    if not name:
+        raise ValidationError(missing, code="no_name")
+    if len(name) > max_length:
+        raise ValidationError(
+            f"The name is {len(name)} characters long; the limit is {max_length}.",
+            code="name_too_long",
+        )
+
+
 def validate_text(text: str) -> None:
     """Something to say, at most MAX_TEXT_UNITS long as RingCentral counts (UTF-16 units)."""
     if not text or not text.strip():

@@ -12,7 +12,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 
 from campaigns.models import Template
 from campaigns.placeholders import PlaceholderError, column_key, placeholders
-from smsapp.validation import validate_each, validate_text
+from smsapp.validation import validate_each, validate_name, validate_text
 
 # Creating, changing and deleting templates (Template.Meta.permissions); using one needs only
 # smsapp.send_sms, like composing.
@@ -57,13 +57,7 @@ def validate_template_name(name: str, *, exclude: Template | None = None) -> Non
     """`name` (already stripped) is given, fits, and no other template has it. Names differing
     only in capitals count as the same: two templates "Welcome" and "welcome" would be told
     apart by nobody picking one from a list."""
-    if not name:
-        raise ValidationError(NO_NAME, code="no_name")
-    if len(name) > NAME_MAX_LENGTH:
-        raise ValidationError(
-            f"The name is {len(name)} characters long; the limit is {NAME_MAX_LENGTH}.",
-            code="name_too_long",
-        )
+    validate_name(name, missing=NO_NAME, max_length=NAME_MAX_LENGTH)
     others = Template.objects.filter(name__iexact=name)
     if exclude is not None and exclude.pk is not None:
         others = others.exclude(pk=exclude.pk)

@@ -25,6 +25,7 @@ from smsapp.validation import (
     validate_recipients,
     validate_text,
 )
+from smsapp.validation import validate_name as validate_required_name
 
 NAME_MAX_LENGTH = RecurringSend._meta.get_field("name").max_length or 100
 NO_NAME = "Give the recurring send a name (what it is for, e.g. “On-call reminder”)."
@@ -66,13 +67,7 @@ class RecurringFields:
 
 
 def validate_name(name: str) -> None:
-    if not name:
-        raise ValidationError(NO_NAME, code="no_name")
-    if len(name) > NAME_MAX_LENGTH:
-        raise ValidationError(
-            f"The name is {len(name)} characters long; the limit is {NAME_MAX_LENGTH}.",
-            code="name_too_long",
-        )
+    validate_required_name(name, missing=NO_NAME, max_length=NAME_MAX_LENGTH)
 
 
 def validate_time_zone(name: str) -> None:

@@ -19,6 +19,7 @@ from campaigns.services.templates import PlaceholderHint
 from smsapp.forms import ComposeForm
 from smsapp.models import Message
 from smsapp.permissions import STAFF_SENDERS_GROUP
+from tests.support import browser
 from tests.support.pages import field_errors, page_text
 
 PASSWORD = "a-long-test-password"
@@ -541,12 +542,6 @@ def test_a_text_from_a_template_with_its_placeholders_replaced_is_sent(
 
 # -- in a browser: a phone's width, and the Content-Security-Policy ----------------------------
 
-REPORT_VIOLATIONS = """
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.reportCspViolation(`${location.pathname}: ${event.effectiveDirective}`);
-});
-"""
-
 
 @pytest.mark.django_db(transaction=True)
 def test_the_template_pages_fit_a_phone_and_keep_to_the_policy(
@@ -557,16 +552,10 @@ def test_the_template_pages_fit_a_phone_and_keep_to_the_policy(
     user.user_permissions.add(Permission.objects.get(codename="manage_templates"))
     long_name = "Reservation confirmation for the evening service, with the party's size"
     template = template_services.template_create(name=long_name, text=GREETING, by=user)
-    violations: list[str] = []
     page = chromium.new_page(viewport={"width": 390, "height": 844})
     page.set_default_timeout(20_000)
-    page.expose_function("reportCspViolation", lambda text: violations.append(text))
-    page.add_init_script(REPORT_VIOLATIONS)
-    page.goto(f"{live_server.url}{reverse('login')}")
-    page.get_by_label("Username").fill("meg")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/compose/")
+    violations = browser.csp_violations(page)
+    browser.sign_in_at(page, live_server.url, "meg", PASSWORD)
 
     def fits(what: str) -> None:
         page.wait_for_load_state("load")

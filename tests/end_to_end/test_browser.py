@@ -20,6 +20,7 @@ from auth_tokens.services import get_access_token
 from smsapp.models import Message
 from smsapp.segments import utf16_units, visible_characters
 from smsapp.services import messages as message_services
+from tests.support import browser
 from tests.support.processes import process_env, running, start_beat, start_worker, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,9 +33,7 @@ PASSWORD = "browser-test-password"
 
 def submit_sign_in(page, username: str, password: str = PASSWORD) -> None:
     """Type a user name and password into the sign-in page that is open, and press Sign in."""
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    browser.submit_sign_in(page, username, password)
 
 
 def sign_in(page, live_server, username: str = "pat", password: str = PASSWORD) -> None:
@@ -548,27 +547,13 @@ def test_the_token_page_with_credentials_rejected_fits_a_phone(
 # -- the Content-Security-Policy in a real browser ---------------------------------------------
 
 
-# Every CSP violation the page reports, whichever directive: Chromium's console messages about
-# them are not console API calls, so Playwright does not see those; the DOM event it fires is
-# reliable.
-REPORT_VIOLATIONS = """
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.reportCspViolation(
-    `${location.pathname}: ${event.effectiveDirective} blocked ${event.blockedURI || "inline"}`
-  );
-});
-"""
-
-
 @pytest.fixture
 def csp_browser(chromium, live_server, django_user_model) -> tuple:
     """Chromium signed in as a superuser, and the CSP violations its pages report."""
     django_user_model.objects.create_superuser("root", password="browser-csp-password")
-    violations: list[str] = []
     page = chromium.new_page()
     page.set_default_timeout(20_000)
-    page.expose_function("reportCspViolation", lambda text: violations.append(text))
-    page.add_init_script(REPORT_VIOLATIONS)
+    violations = browser.csp_violations(page)
     page.goto(f"{live_server.url}/accounts/login/")
     submit_sign_in(page, "root", "browser-csp-password")
     page.wait_for_url("**/compose/")

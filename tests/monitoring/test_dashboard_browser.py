@@ -16,6 +16,7 @@ from auth_tokens.services import clear_block, get_access_token, refresh_now
 from smsapp import services
 from smsapp.models import Message
 from smsapp.services.preferences import user_time_zone_set
+from tests.support import browser
 from tests.support.texts import check_delivery_now, failed_at_sending, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,11 +24,6 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots
 PASSWORD = "browser-dashboard-password"
 ZONE = "Asia/Kolkata"  # UTC+05:30: a local hour is not a UTC hour
 WIDTHS = {"1280": {"width": 1280, "height": 900}, "390": {"width": 390, "height": 844}}
-REPORT_VIOLATIONS = """
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.reportCspViolation(`${event.effectiveDirective} blocked ${event.blockedURI || "inline"}`);
-});
-"""
 
 
 def _seed_texts(simulator, settings, user) -> list[Message]:
@@ -85,20 +81,13 @@ def test_the_dashboard_renders_with_data_at_both_widths(
     _seed_token_events(sms_settings)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    violations: list[str] = []
     for name, viewport in WIDTHS.items():
-        violations.clear()
         # The browser says New York; the person's setting (Kolkata) wins.
         context = chromium.new_context(viewport=viewport, timezone_id="America/New_York")
         page = context.new_page()
         page.set_default_timeout(20_000)
-        page.expose_function("reportCspViolation", lambda text: violations.append(text))
-        page.add_init_script(REPORT_VIOLATIONS)
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.get_by_label("Username").fill("ops")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url("**/compose/")
+        violations = browser.csp_violations(page)
+        browser.sign_in_at(page, live_server.url, "ops", PASSWORD)
 
         page.get_by_role("link", name="Dashboard").click()
         expect(page.get_by_role("heading", name="Dashboard", exact=True)).to_be_visible()

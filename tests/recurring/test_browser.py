@@ -8,20 +8,15 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from django.urls import reverse
 from playwright.sync_api import expect
 
 from recurring.models import RecurringSend
+from tests.support import browser
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 PASSWORD = "browser-test-password"
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
-REPORT_VIOLATIONS = """
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.reportCspViolation(`${location.pathname}: ${event.effectiveDirective}`);
-});
-"""
 
 
 @pytest.fixture
@@ -55,14 +50,8 @@ def test_create_a_weekday_rule_see_its_next_five_times_and_pause_it(
     )
     page = context.new_page()
     page.set_default_timeout(20_000)
-    violations: list[str] = []
-    page.expose_function("reportCspViolation", lambda text: violations.append(text))
-    page.add_init_script(REPORT_VIOLATIONS)
-    page.goto(f"{live_server.url}{reverse('login')}")
-    page.get_by_label("Username").fill("pat")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/compose/")
+    violations = browser.csp_violations(page)
+    browser.sign_in_at(page, live_server.url, "pat", PASSWORD)
 
     page.get_by_role("link", name="Recurring").click()
     expect(page.get_by_role("heading", name="Recurring sends")).to_be_visible()
